@@ -1,0 +1,1 @@
+"""The tok2vec architectures: functions that compose layers into a Model."""

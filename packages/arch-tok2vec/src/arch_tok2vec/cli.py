@@ -1,0 +1,285 @@
+"""``archs``: list, describe and build the registered architectures.
+
+    archs list [--registry NAME]
+    archs info NAME
+    archs build CONFIG [--section model] [--model.width 64 ...]
+"""
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .introspect import REQUIRED, describe, find, registered
+from .registry import REGISTRY_GROUPS
+
+
+class CommandError(Exception):
+    """An error to report to the user as one message, without a traceback."""
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if extra and args.command != "build":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        if args.command == "list":
+            return cmd_list(args.registry)
+        if args.command == "info":
+            return cmd_info(args.name)
+        return cmd_build(args.config, args.section, parse_overrides(extra))
+    except CommandError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archs", description="spaCy's model architectures on thinc (the arch family)."
+    )
+    sub = parser.add_subparsers(dest="command")
+    p_list = sub.add_parser("list", help="every registered function, its package and version")
+    p_list.add_argument("--registry", choices=sorted(REGISTRY_GROUPS), help="only this registry")
+    p_info = sub.add_parser("info", help="a function's package, parameters and their meaning")
+    p_info.add_argument("name", help="a registered name, e.g. spacy.HashEmbedCNN.v1")
+    p_build = sub.add_parser(
+        "build",
+        help="resolve a config, initialize the model on sample docs, print its tree",
+        description="Extra options --section.key VALUE override config settings.",
+    )
+    p_build.add_argument("config", type=Path, help="a config file (thinc/spaCy format)")
+    p_build.add_argument(
+        "--section", default=None, help="the block holding the model (default: [model])"
+    )
+    return parser
+
+
+def cmd_list(registry_name: Optional[str]) -> int:
+    rows = [
+        (item.registry, item.name, item.package, item.version)
+        for item in registered([registry_name] if registry_name else None)
+    ]
+    _print_table(("registry", "name", "package", "version"), rows)
+    return 0
+
+
+def cmd_info(name: str) -> int:
+    found = find(name)
+    if not found:
+        known = sorted(item.name for item in registered())
+        close = [k for k in known if name.lower() in k.lower()]
+        hint = f" Did you mean: {', '.join(close)}?" if close else " See 'archs list'."
+        raise CommandError(f"no registered function is called {name!r}.{hint}")
+    for item in found:
+        info = describe(item.load())
+        print(f"{item.name}  ({item.registry}; {item.package} {item.version}; {item.target})")
+        if info.summary:
+            print()
+            print(info.summary)
+        print()
+        rows = [(p.name, p.annotation, p.default, p.description) for p in info.params]
+        _print_table(("parameter", "type", "default", "description"), rows)
+        if info.notes:
+            print()
+            print(info.notes)
+    return 0
+
+
+def parse_overrides(args: List[str]) -> Dict[str, Any]:
+    """Turn ``--a.b VALUE`` pairs into confection overrides (values parsed as JSON
+    where possible, else kept as strings)."""
+    overrides: Dict[str, Any] = {}
+    i = 0
+    while i < len(args):
+        key = args[i]
+        if not key.startswith("--") or "." not in key:
+            raise CommandError(f"expected an override like --model.width 64, got {key!r}")
+        key = key[2:]
+        if "=" in key:
+            key, value = key.split("=", 1)
+            i += 1
+        elif i + 1 < len(args):
+            value = args[i + 1]
+            i += 2
+        else:
+            raise CommandError(f"override --{key} has no value")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    return overrides
+
+
+def load_config(path: Path, overrides: Dict[str, Any]) -> Any:
+    """Read a config file, applying overrides, with readable errors."""
+    from thinc.api import Config
+
+    if not path.exists():
+        raise CommandError(f"config file not found: {path}")
+    try:
+        return Config().from_disk(path, overrides=overrides)
+    except Exception as err:  # confection raises several kinds for bad syntax
+        raise CommandError(f"cannot read config {path}: {err}") from None
+
+
+def resolve_block(config: Any, section: Optional[str]) -> Tuple[str, Any]:
+    """Resolve the config and return (section name, the object built for it)."""
+    from catalogue import RegistryError
+    from thinc.api import ConfigValidationError
+
+    from .registry import registry
+
+    if section is None:
+        section = "model" if "model" in config else _only_block(config)
+    block = _get_path(config, section)
+    if block is None:
+        raise CommandError(f"the config has no [{section}] block")
+    try:
+        resolved = registry.resolve(config, validate=True)
+    except ConfigValidationError as err:
+        raise CommandError(str(err)) from None
+    except RegistryError as err:
+        raise CommandError(f"unknown function: {err}") from None
+    except (ValueError, TypeError) as err:
+        raise CommandError(_locate(config, str(err))) from None
+    return section, _get_path(resolved, section)
+
+
+def _only_block(config: Any) -> str:
+    blocks = [key for key, value in config.items() if isinstance(value, dict)]
+    if len(blocks) == 1:
+        return blocks[0]
+    raise CommandError(
+        f"the config has no [model] block; choose one with --section ({', '.join(blocks)})"
+    )
+
+
+def _get_path(config: Any, path: str) -> Any:
+    node = config
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _locate(config: Any, message: str) -> str:
+    """Prefix an error from a registered function with the block(s) holding the
+    setting it names (e.g. "[model.embed] width = 0: width must be ...")."""
+    match = re.match(r"^(\w+)", message)
+    if not match:
+        return message
+    key = match.group(1)
+    places = [(path, value) for path, value in _walk(config) if key in value]
+    got = re.search(r"got (.+)$", message)
+    if got:
+        # Keep the blocks whose value is the one the message complains about.
+        exact = [(p, v) for p, v in places if got.group(1) in (str(v[key]), repr(v[key]))]
+        places = exact or places
+    if not places:
+        return message
+    where = "; ".join(f"[{path}] {key} = {value[key]!r}" for path, value in places)
+    return f"{where}: {message}"
+
+
+def _walk(node: Any, prefix: str = "") -> List[Tuple[str, Dict[str, Any]]]:
+    out: List[Tuple[str, Dict[str, Any]]] = []
+    for key, value in node.items():
+        if isinstance(value, dict):
+            path = f"{prefix}.{key}" if prefix else key
+            out.append((path, value))
+            out.extend(_walk(value, path))
+    return out
+
+
+def cmd_build(path: Path, section: Optional[str], overrides: Dict[str, Any]) -> int:
+    from thinc.api import Model
+
+    config = load_config(path, overrides)
+    section, model = resolve_block(config, section)
+    if not isinstance(model, Model):
+        raise CommandError(f"[{section}] does not build a thinc Model (got {type(model).__name__})")
+    X, described = initialize_on_samples(model)
+    print(f"[{section}] {model.name[:70]}")
+    print(f"initialized on {described}")
+    print()
+    rows = []
+    n_params = 0
+    for i, node in enumerate(model.walk()):
+        dims = " ".join(f"{d}={node.maybe_get_dim(d)}" for d in node.dim_names)
+        shapes = []
+        for name in node.param_names:
+            if node.has_param(name):
+                value = node.get_param(name)
+                n_params += value.size
+                shapes.append(f"{name}{tuple(value.shape)}")
+        rows.append((f"#{i}", _short(node.name), dims, " ".join(shapes)))
+    _print_table(("node", "name", "dims", "params"), rows)
+    print()
+    print(f"{len(rows)} nodes, {n_params:,} parameters")
+    output = model.predict(X)
+    print(f"output: {_describe_data(output)}")
+    return 0
+
+
+def initialize_on_samples(model: Any) -> Tuple[Any, str]:
+    """Initialize a model on the sample docs, or on random token vectors for
+    encoders that take arrays; returns the input used and a description."""
+    import numpy
+
+    from .samples import sample_docs
+
+    docs = sample_docs()
+    candidates: List[Tuple[Any, str]] = [(docs, f"{len(docs)} sample docs")]
+    width = model.maybe_get_dim("nI") or model.maybe_get_dim("nO")
+    if width:
+        rng = numpy.random.default_rng(0)
+        arrays = [rng.normal(size=(len(doc), width)).astype("float32") for doc in docs]
+        candidates.append((numpy.vstack(arrays), f"a ({sum(map(len, docs))}, {width}) array"))
+        candidates.append((arrays, f"{len(arrays)} arrays of width {width}"))
+    errors = []
+    for X, described in candidates:
+        try:
+            model.initialize(X=X)
+            model.predict(X)
+            return X, described
+        except Exception as err:  # try the next kind of input
+            errors.append(f"  on {described}: {type(err).__name__}: {err}")
+    raise CommandError("the model could not be initialized:\n" + "\n".join(errors))
+
+
+def _describe_data(data: Any) -> str:
+    if isinstance(data, list):
+        if data and all(hasattr(x, "shape") for x in data):
+            shapes = ", ".join(str(tuple(x.shape)) for x in data[:3])
+            more = ", ..." if len(data) > 3 else ""
+            return f"list of {len(data)} arrays ({data[0].dtype}): {shapes}{more}"
+        return f"list of {len(data)}"
+    if hasattr(data, "shape"):
+        return f"array {tuple(data.shape)} {data.dtype}"
+    if hasattr(data, "data") and hasattr(data, "lengths"):
+        return f"ragged {tuple(data.data.shape)} in {len(data.lengths)} sequences"
+    return type(data).__name__
+
+
+def _short(name: str, limit: int = 48) -> str:
+    return name if len(name) <= limit else name[: limit - 3] + "..."
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = [list(map(str, header))] + [list(map(str, row)) for row in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for j, row in enumerate(table):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        print("  ".join(cells).rstrip())
+        if j == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""The lexeme table behind ``Doc`` and the optional static vectors table.
+
+Every distinct word is hashed once: its ORTH, LOWER, NORM, PREFIX, SUFFIX and
+SHAPE keys are stored in one uint64 column per attribute, and a Doc keeps only
+the row number of each of its tokens. ``Doc.to_array`` is then a gather from
+these columns, with no per-token Python work.
+"""
+from typing import Dict, Iterable, List, Optional, Sequence, Union
+
+import numpy
+
+from .attrs import ID, LENGTH, STRING_ATTRS, lexical_strings
+from .hashing import string_ids
+
+OOV_RANK = numpy.uint64(2**64 - 1)
+"""The ID of a token whose ORTH has no row in the vectors table (spaCy's OOV_RANK)."""
+
+Key = Union[str, int]
+
+
+class Vectors:
+    """A static vectors table: one row of ``data`` per key.
+
+    keys: The words (or their uint64 keys) the rows belong to.
+    data: A float32 array of shape (len(keys), width).
+    """
+
+    def __init__(self, keys: Sequence[Key] = (), data: Optional[numpy.ndarray] = None):
+        keys = list(keys)
+        if data is None:
+            data = numpy.zeros((len(keys), 0), dtype="float32")
+        data = numpy.ascontiguousarray(data, dtype="float32")
+        if data.ndim != 2:
+            raise ValueError(f"Vectors data must be 2-dimensional, got shape {data.shape}")
+        if data.shape[0] != len(keys):
+            raise ValueError(
+                f"Vectors got {len(keys)} keys but {data.shape[0]} rows of data"
+            )
+        self.data = data
+        self.key2row: Dict[int, int] = {}
+        for row, key in enumerate(_keys_to_ints(keys)):
+            self.key2row.setdefault(key, row)
+        self.version = 0
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    def __len__(self) -> int:
+        return self.data.shape[0]
+
+    def __contains__(self, key: Key) -> bool:
+        return _keys_to_ints([key])[0] in self.key2row
+
+    def add(self, key: Key, vector: numpy.ndarray) -> int:
+        """Add (or overwrite) the vector of one key; returns its row."""
+        vector = numpy.asarray(vector, dtype="float32").reshape(-1)
+        if len(self) and self.data.shape[1] and vector.shape[0] != self.data.shape[1]:
+            raise ValueError(
+                f"Vector for {key!r} has width {vector.shape[0]}, "
+                f"the table has width {self.data.shape[1]}"
+            )
+        int_key = _keys_to_ints([key])[0]
+        row = self.key2row.get(int_key)
+        if row is None:
+            if not self.data.shape[1]:
+                self.data = numpy.zeros((len(self), vector.shape[0]), dtype="float32")
+            self.data = numpy.vstack([self.data, vector[None, :]])
+            row = self.data.shape[0] - 1
+            self.key2row[int_key] = row
+        else:
+            self.data[row] = vector
+        self.version += 1
+        return row
+
+    def find(self, *, keys: Iterable[Key]) -> numpy.ndarray:
+        """The row of each key, -1 where the key has no vector (as spaCy's Vectors.find)."""
+        get = self.key2row.get
+        return numpy.fromiter(
+            (get(key, -1) for key in _keys_to_ints(list(keys))), dtype="int64"
+        )
+
+    def get_batch_rows(self, keys: numpy.ndarray) -> numpy.ndarray:
+        """Vectorised ``find`` for a uint64 key array."""
+        return self.find(keys=keys)
+
+
+def _keys_to_ints(keys: List[Key]) -> List[int]:
+    strings = [key for key in keys if isinstance(key, str)]
+    hashed = iter(string_ids(strings).tolist()) if strings else iter(())
+    return [next(hashed) if isinstance(key, str) else int(key) for key in keys]
+
+
+class Vocab:
+    """Distinct words with their hashed lexical attributes, and optional vectors.
+
+    vectors: A ``Vectors`` table; tokens whose ORTH has a row get it as their ID
+        and as the row used by static-vector layers.
+    """
+
+    def __init__(self, vectors: Optional[Vectors] = None):
+        self.vectors = vectors if vectors is not None else Vectors()
+        self._rows: Dict[str, int] = {}
+        self._words: List[str] = []
+        self._size = 0
+        self._table = numpy.zeros((len(STRING_ATTRS), 64), dtype=numpy.uint64)
+        self._lengths = numpy.zeros(64, dtype=numpy.uint64)
+        self._utf8: Dict[int, numpy.ndarray] = {}
+        self._ids: Optional[numpy.ndarray] = None
+        self._ids_version = (-1, -1)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._rows
+
+    def word(self, row: int) -> str:
+        """The text of the lexeme in a row."""
+        return self._words[row]
+
+    def rows(self, words: Sequence[str]) -> numpy.ndarray:
+        """The lexeme row of each word, adding unseen words to the table."""
+        found = list(map(self._rows.get, words))
+        if None in found:
+            new = list(dict.fromkeys(w for w, r in zip(words, found) if r is None))
+            self._add(new)
+            found = list(map(self._rows.__getitem__, words))
+        return numpy.asarray(found, dtype=numpy.int64)
+
+    def _add(self, words: List[str]) -> None:
+        for word in words:
+            if not isinstance(word, str):
+                raise TypeError(f"Words must be str, got {type(word).__name__}: {word!r}")
+        start = self._size
+        end = start + len(words)
+        if end > self._table.shape[1]:
+            capacity = max(end, 2 * self._table.shape[1])
+            table = numpy.zeros((len(STRING_ATTRS), capacity), dtype=numpy.uint64)
+            table[:, :start] = self._table[:, :start]
+            lengths = numpy.zeros(capacity, dtype=numpy.uint64)
+            lengths[:start] = self._lengths[:start]
+            self._table, self._lengths = table, lengths
+        strings = [s for word in words for s in lexical_strings(word)]
+        keys = _hash_unique(strings).reshape(len(words), len(STRING_ATTRS))
+        self._table[:, start:end] = keys.T
+        self._lengths[start:end] = [len(word) for word in words]
+        for i, word in enumerate(words):
+            self._rows[word] = start + i
+        self._words.extend(words)
+        self._size = end
+
+    def attr_column(self, attr_id: int) -> numpy.ndarray:
+        """The value of one attribute for every lexeme row (uint64)."""
+        if attr_id in STRING_ATTRS:
+            return self._table[STRING_ATTRS.index(attr_id), : self._size]
+        if attr_id == LENGTH:
+            return self._lengths[: self._size]
+        if attr_id == ID:
+            return self._id_column()
+        raise ValueError(f"Attribute id {attr_id} has no lexeme column")
+
+    def _id_column(self) -> numpy.ndarray:
+        stamp = (self._size, id(self.vectors) + self.vectors.version)
+        if self._ids is None or self._ids_version != stamp:
+            orth = self._table[0, : self._size]
+            rows = self.vectors.find(keys=orth.tolist())
+            ids = rows.astype(numpy.uint64)
+            ids[rows < 0] = OOV_RANK
+            self._ids, self._ids_version = ids, stamp
+        return self._ids
+
+    def utf8_table(self, nr_char: int) -> numpy.ndarray:
+        """Per lexeme row, the ``nr_char`` UTF-8 bytes ``Doc.to_utf8_array`` reports."""
+        table = self._utf8.get(nr_char)
+        done = 0 if table is None else table.shape[0]
+        if done < self._size:
+            extra = numpy.full((self._size - done, nr_char), 255, dtype=numpy.uint8)
+            for i, word in enumerate(self._words[done : self._size]):
+                data = word.encode("utf8")
+                # Bytes are taken alternately from the front and the back.
+                order = _interleaved(len(data), nr_char)
+                extra[i, : len(order)] = [data[j] for j in order]
+            table = extra if table is None else numpy.vstack([table, extra])
+            self._utf8[nr_char] = table
+        return table  # type: ignore[return-value]
+
+
+def _interleaved(length: int, nr_char: int) -> List[int]:
+    front, back = 0, length - 1
+    order: List[int] = []
+    while front <= back and len(order) < nr_char:
+        order.append(front)
+        front += 1
+        if front <= back and len(order) < nr_char:
+            order.append(back)
+            back -= 1
+    return order
+
+
+_STRING_CACHE: Dict[str, int] = {}
+
+
+def _hash_unique(strings: List[str]) -> numpy.ndarray:
+    """``string_ids`` with a process-wide cache, hashing each new string once."""
+    missing = [s for s in dict.fromkeys(strings) if s not in _STRING_CACHE]
+    if missing:
+        _STRING_CACHE.update(zip(missing, string_ids(missing).tolist()))
+    return numpy.fromiter(map(_STRING_CACHE.__getitem__, strings), dtype=numpy.uint64)

@@ -10,6 +10,7 @@ local tree beside it.
     nox -s build       a wheel and sdist per package, each installed alone in a clean venv
     nox -s demo        the main job: list the architectures and build an example model
 """
+
 import os
 import sys
 from pathlib import Path
@@ -40,7 +41,12 @@ def _pytest(session: nox.Session, *paths: str) -> None:
     # pytest exits 5 when it collects no tests; nox treats any non-zero exit as
     # a failure, so an empty run can never pass.
     session.run(
-        "pytest", "-p", "no:cacheprovider", "--import-mode=importlib", "-q", *paths,
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--import-mode=importlib",
+        "-q",
+        *paths,
         *session.posargs,
     )
 
@@ -88,12 +94,21 @@ def build(session: nox.Session) -> None:
         bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
         # Only the wheel itself and what it declares; sibling wheels come from dist.
         session.run(
-            str(bin_dir / "python"), "-m", "pip", "install", "-q", "--find-links", str(dist),
-            str(wheel), external=True,
+            str(bin_dir / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--find-links",
+            str(dist),
+            str(wheel),
+            external=True,
         )
         session.run(str(bin_dir / "archs"), "list", external=True)
         session.run(
-            str(bin_dir / "python"), str(ROOT / "tests" / "check_installed.py"), package,
+            str(bin_dir / "python"),
+            str(ROOT / "tests" / "check_installed.py"),
+            package,
             external=True,
         )
 

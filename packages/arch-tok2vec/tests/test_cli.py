@@ -86,7 +86,9 @@ def test_build_applies_overrides(config, capsys):
 )
 def test_build_bad_config_exits_nonzero_naming_the_setting(config, text, override, needle):
     exe = str(__import__("pathlib").Path(sys.executable).parent / "archs")
-    result = subprocess.run([exe, "build", str(config(text)), *override], capture_output=True, text=True)
+    result = subprocess.run(
+        [exe, "build", str(config(text)), *override], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert needle in result.stderr
     assert "Traceback" not in result.stderr

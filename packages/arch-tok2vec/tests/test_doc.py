@@ -29,7 +29,9 @@ def test_to_array_is_the_same_in_any_batch(reference):
     words = [t["text"] for t in reference["tokens"]][:300]
     vocab = Vocab()
     whole = Doc(words, vocab=vocab).to_array(["NORM", "SHAPE"])
-    pieces = numpy.vstack([Doc(words[i : i + 7]).to_array(["NORM", "SHAPE"]) for i in range(0, 300, 7)])
+    pieces = numpy.vstack(
+        [Doc(words[i : i + 7]).to_array(["NORM", "SHAPE"]) for i in range(0, 300, 7)]
+    )
     numpy.testing.assert_array_equal(whole, pieces)
 
 

@@ -25,9 +25,7 @@ OURS = {
 }
 
 
-@pytest.mark.parametrize(
-    "registry_name,name", [(r, n) for r, names in OURS.items() for n in names]
-)
+@pytest.mark.parametrize("registry_name,name", [(r, n) for r, names in OURS.items() for n in names])
 def test_every_name_is_an_entry_point_of_arch_tok2vec(registry_name, name):
     found = [item for item in find(name) if item.package == "arch-tok2vec"]
     assert len(found) == 1 and found[0].registry == registry_name
@@ -39,9 +37,7 @@ def test_nothing_is_registered_in_memory():
     for item in registered():
         item.load()
     ours = {(ns, n) for ns, names in OURS.items() for n in names}
-    in_memory = {
-        (key[1], key[-1]) for key in catalogue.REGISTRY if key[-1] in {n for _, n in ours}
-    }
+    in_memory = {(key[1], key[-1]) for key in catalogue.REGISTRY if key[-1] in {n for _, n in ours}}
     assert not in_memory
 
 

@@ -1,5 +1,6 @@
 """arch-tok2vec: spaCy's tok2vec architectures on thinc, with the shared registry,
 the lightweight Doc and the ``archs`` command line of the arch family."""
+
 from .about import __version__
 from .doc import Doc, Span, Token
 from .registry import registry

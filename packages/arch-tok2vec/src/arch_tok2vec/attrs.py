@@ -3,6 +3,7 @@
 The ids are spaCy's (``spacy.attrs``), so a column list written for spaCy's
 ``Doc.to_array`` means the same here.
 """
+
 from typing import Dict, List, Sequence, Union
 
 from .norms import BASE_NORMS

@@ -1,9 +1,10 @@
 """``archs``: list, describe and build the registered architectures.
 
-    archs list [--registry NAME]
-    archs info NAME
-    archs build CONFIG [--section model] [--model.width 64 ...]
+archs list [--registry NAME]
+archs info NAME
+archs build CONFIG [--section model] [--model.width 64 ...]
 """
+
 import argparse
 import json
 import re
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .introspect import REQUIRED, describe, find, registered
+from .introspect import describe, find, registered
 from .registry import REGISTRY_GROUPS
 
 

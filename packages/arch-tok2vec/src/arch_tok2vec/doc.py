@@ -4,6 +4,7 @@
 words=words)`` on a blank pipeline's vocab, so features, and therefore trained
 weights, carry over between the two.
 """
+
 import re
 from typing import Iterator, List, Optional, Sequence, Tuple, Union, overload
 
@@ -109,9 +110,7 @@ class Doc:
         if sent_starts is None:
             return [i == 0 for i in range(len(self.words))]
         if len(sent_starts) != len(self.words):
-            raise ValueError(
-                f"Doc got {len(self.words)} words but {len(sent_starts)} sent_starts"
-            )
+            raise ValueError(f"Doc got {len(self.words)} words but {len(sent_starts)} sent_starts")
         starts = [bool(start) for start in sent_starts]
         if starts:
             starts[0] = True

@@ -6,6 +6,7 @@ bytes. The hash runs vectorised over a batch of strings with numpy, so building
 many new lexemes at once costs a handful of array operations per 8-byte block
 rather than a Python loop per byte.
 """
+
 import json
 from importlib import resources
 from typing import Dict, Iterable, List, Sequence

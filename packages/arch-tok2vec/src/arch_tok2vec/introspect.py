@@ -4,6 +4,7 @@ Parameter descriptions are read from the function's docstring, where each
 parameter is described on a line of its own as ``name: description`` (further
 lines of the same description are indented).
 """
+
 import inspect
 import re
 import sys
@@ -15,7 +16,8 @@ from .registry import REGISTRY_GROUPS
 if sys.version_info >= (3, 10):
     from importlib.metadata import EntryPoint, entry_points
 else:  # pragma: no cover
-    from importlib.metadata import EntryPoint, entry_points as _entry_points
+    from importlib.metadata import EntryPoint
+    from importlib.metadata import entry_points as _entry_points
 
     def entry_points(*, group: str) -> List[EntryPoint]:
         return list(_entry_points().get(group, []))

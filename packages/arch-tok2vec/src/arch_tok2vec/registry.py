@@ -6,6 +6,7 @@ distribution is found here and by spaCy alike. Nothing is registered by
 importing a module of ours: installing the distribution is what makes its names
 resolvable.
 """
+
 import catalogue
 from thinc.api import registry as thinc_registry
 

@@ -1,4 +1,5 @@
 """A few sample documents for building models without a corpus (``archs build``)."""
+
 from typing import List
 
 import numpy

@@ -1,4 +1,5 @@
 """Argument checks shared by the architectures, with errors that name the setting."""
+
 from typing import Any, Sequence
 
 

@@ -5,6 +5,7 @@ SHAPE keys are stored in one uint64 column per attribute, and a Doc keeps only
 the row number of each of its tokens. ``Doc.to_array`` is then a gather from
 these columns, with no per-token Python work.
 """
+
 from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import numpy
@@ -33,9 +34,7 @@ class Vectors:
         if data.ndim != 2:
             raise ValueError(f"Vectors data must be 2-dimensional, got shape {data.shape}")
         if data.shape[0] != len(keys):
-            raise ValueError(
-                f"Vectors got {len(keys)} keys but {data.shape[0]} rows of data"
-            )
+            raise ValueError(f"Vectors got {len(keys)} keys but {data.shape[0]} rows of data")
         self.data = data
         self.key2row: Dict[int, int] = {}
         for row, key in enumerate(_keys_to_ints(keys)):
@@ -76,9 +75,7 @@ class Vectors:
     def find(self, *, keys: Iterable[Key]) -> numpy.ndarray:
         """The row of each key, -1 where the key has no vector (as spaCy's Vectors.find)."""
         get = self.key2row.get
-        return numpy.fromiter(
-            (get(key, -1) for key in _keys_to_ints(list(keys))), dtype="int64"
-        )
+        return numpy.fromiter((get(key, -1) for key in _keys_to_ints(list(keys))), dtype="int64")
 
     def get_batch_rows(self, keys: numpy.ndarray) -> numpy.ndarray:
         """Vectorised ``find`` for a uint64 key array."""

@@ -1,4 +1,5 @@
 """Context encoders: layers that mix each token vector with its neighbours."""
+
 from typing import List
 
 from thinc.api import LSTM, Maxout, Mish, Model, chain, clone, expand_window, residual, with_padded

@@ -5,6 +5,7 @@ node, so weights saved by spaCy load into them. The earlier signatures of the
 same names (spaCy's mid-2020 development versions) are accepted too and
 translated onto the released construction; see docs/architectures.md.
 """
+
 import warnings
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
@@ -20,7 +21,6 @@ from thinc.api import (
     noop,
     ragged2list,
     residual,
-    uniqued,
     with_array,
 )
 from thinc.types import Floats2d
@@ -30,7 +30,7 @@ from ..layers import CharEmbed, FeatureExtractor, StaticVectors
 from ..validation import check_int, check_rate, check_same_length
 from .encoders import BiLSTMEncoder, maxout_window_blocks
 
-Doc = Any  # arch_tok2vec.Doc, spacy.tokens.Doc, or anything with the same features
+DocLike = Any  # arch_tok2vec.Doc, spacy.tokens.Doc, or anything with the same features
 AttrList = List[Union[int, str]]
 
 _SUBWORD_ATTRS: AttrList = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
@@ -39,10 +39,10 @@ _SEED_COLUMNS = [ID, NORM, PREFIX, SUFFIX, SHAPE, ORTH]
 
 
 def Tok2Vec(
-    embed: Model[List[Doc], List[Floats2d]],
+    embed: Model[List[DocLike], List[Floats2d]],
     encode: Model[Floats2d, Floats2d],
     extract: Optional[Model] = None,
-) -> Model[List[Doc], List[Floats2d]]:
+) -> Model[List[DocLike], List[Floats2d]]:
     """Chain an embedding layer and a context encoder.
 
     embed: Maps Docs to one array of token vectors per Doc.
@@ -71,6 +71,26 @@ def Tok2Vec(
         model.set_ref("embed", embed)
     model.set_dim("nO", encode.get_dim("nO"))
     model.set_ref("encode", encode)
+    return _empty_batches_ok(model, encode.get_dim("nO"))
+
+
+def _empty_batches_ok(model: Model, width: int) -> Model:
+    """Let a Docs-to-vectors model accept a batch in which every Doc is empty.
+
+    thinc's Ragged collapses empty data to shape (0, 0), so such a batch loses
+    its width on the way through ``concatenate`` and the next layer fails. The
+    root node gets a forward that answers an all-empty batch directly; the tree,
+    parameters and all other outputs are unchanged.
+    """
+    forward = model._func
+
+    def guarded(model: Model, docs: Any, is_train: bool) -> Any:
+        if docs and not any(len(doc) for doc in docs):
+            outputs = [model.ops.alloc2f(0, width) for _ in docs]
+            return outputs, lambda d_outputs: []
+        return forward(model, docs, is_train)
+
+    model._func = guarded
     return model
 
 
@@ -89,7 +109,7 @@ def HashEmbedCNN(
     window_size: int,
     subword_features: bool,
     dropout: Optional[float] = None,
-) -> Model[List[Doc], List[Floats2d]]:
+) -> Model[List[DocLike], List[Floats2d]]:
     """Hash embeddings of lexical attributes, mixed by Maxout, encoded by a CNN.
 
     pretrained_vectors: Whether to add the Docs' static vectors to the embedding
@@ -129,7 +149,7 @@ def HashEmbedCNN(
     model.set_dim("nO", width)
     model.set_ref("embed", embed)
     model.set_ref("encode", encode)
-    return model
+    return _empty_batches_ok(model, width)
 
 
 def MultiHashEmbed(
@@ -143,7 +163,7 @@ def MultiHashEmbed(
     pretrained_vectors: Any = None,
     mix: Optional[Model] = None,
     dropout: Optional[float] = None,
-) -> Model[List[Doc], List[Floats2d]]:
+) -> Model[List[DocLike], List[Floats2d]]:
     """Embed several token attributes with hash tables and mix them with Maxout.
 
     width: The width of each embedding and of the output.
@@ -186,7 +206,7 @@ def _multi_hash_embed(
     *,
     dropout: float,
     mix: Optional[Model] = None,
-) -> Model[List[Doc], List[Floats2d]]:
+) -> Model[List[DocLike], List[Floats2d]]:
     check_int("width", width)
     check_same_length("rows", rows, "attrs", attrs)
     if not attrs:
@@ -208,12 +228,14 @@ def _multi_hash_embed(
         mix = Maxout(width, width * n_inputs, nP=3, dropout=0.0, normalize=True)
     hashed = [FeatureExtractor(list(attrs)), list2ragged(), with_array(concatenate(*embeddings))]
     if include_static_vectors:
-        return chain(
+        model = chain(
             concatenate(chain(*hashed), StaticVectors(width, dropout=0.0)),
             with_array(mix),
             ragged2list(),
         )
-    return chain(*hashed, with_array(mix), ragged2list())
+    else:
+        model = chain(*hashed, with_array(mix), ragged2list())
+    return _empty_batches_ok(model, width)
 
 
 def CharacterEmbed(
@@ -227,7 +249,7 @@ def CharacterEmbed(
     columns: Optional[AttrList] = None,
     features: Optional[Model] = None,
     dropout: Optional[float] = None,
-) -> Model[List[Doc], List[Floats2d]]:
+) -> Model[List[DocLike], List[Floats2d]]:
     """Embed tokens by their first and last characters plus a hashed attribute.
 
     width: The width of the output and of the attribute embedding.
@@ -265,7 +287,7 @@ def CharacterEmbed(
     else:
         embed = concatenate(char_branch, attr_branch)
     mix = Maxout(width, n_in, nP=3, dropout=0.0, normalize=True)
-    return chain(embed, with_array(mix), ragged2list())
+    return _empty_batches_ok(chain(embed, with_array(mix), ragged2list()), width)
 
 
 def _seed_character_embed(
@@ -276,7 +298,7 @@ def _seed_character_embed(
     columns: Optional[AttrList],
     features: Optional[Model],
     dropout: Optional[float],
-) -> Model[List[Doc], List[Floats2d]]:
+) -> Model[List[DocLike], List[Floats2d]]:
     column_ids = [intify_attr(c) for c in (columns or _SEED_COLUMNS)]
     if NORM not in column_ids:
         raise ValueError(f"columns must include NORM, got {columns!r}")
@@ -285,7 +307,7 @@ def _seed_character_embed(
     norm = HashEmbed(width, rows, column=column_ids.index(NORM), seed=5, dropout=dropout)
     model = concatenate(CharEmbed(nM=nM, nC=nC), chain(features, with_array(norm)))
     model.set_dim("nO", nM * nC + width)
-    return model
+    return _empty_batches_ok(model, nM * nC + width)
 
 
 def _seed_char_embed_and_mix(
@@ -309,7 +331,7 @@ def HashCharEmbedCNN(
     nM: int,
     nC: int,
     dropout: Optional[float] = None,
-) -> Model[List[Doc], List[Floats2d]]:
+) -> Model[List[DocLike], List[Floats2d]]:
     """Character bytes plus a hashed NORM, mixed by Maxout, encoded by a CNN.
 
     pretrained_vectors: Must be null: static vectors are not supported by this
@@ -329,13 +351,15 @@ def HashCharEmbedCNN(
     conv = residual(
         chain(
             expand_window(window_size=window_size),
-            Maxout(width, width * (2 * window_size + 1), nP=maxout_pieces, dropout=0.0, normalize=True),
+            Maxout(
+                width, width * (2 * window_size + 1), nP=maxout_pieces, dropout=0.0, normalize=True
+            ),
         )
     )
     model = chain(embed, with_array(chain(mix, clone(conv, depth)), pad=depth))
     model.set_dim("nO", width)
     model.set_ref("embed", embed)
-    return model
+    return _empty_batches_ok(model, width)
 
 
 def HashCharEmbedBiLSTM(
@@ -347,7 +371,7 @@ def HashCharEmbedBiLSTM(
     nM: int,
     nC: int,
     dropout: Optional[float] = None,
-) -> Model[List[Doc], List[Floats2d]]:
+) -> Model[List[DocLike], List[Floats2d]]:
     """Character bytes plus a hashed NORM, mixed by Maxout, encoded by a BiLSTM.
 
     pretrained_vectors: Must be null: static vectors are not supported by this
@@ -363,12 +387,10 @@ def HashCharEmbedBiLSTM(
     """
     _check_char_args(pretrained_vectors, width, depth, embed_size, maxout_pieces, nM, nC, dropout)
     embed, mix = _seed_char_embed_and_mix(width, embed_size, nM, nC, maxout_pieces, dropout)
-    model = chain(
-        chain(embed, with_array(chain(mix, noop()), pad=0)), BiLSTMEncoder(width, depth)
-    )
+    model = chain(chain(embed, with_array(chain(mix, noop()), pad=0)), BiLSTMEncoder(width, depth))
     model.set_dim("nO", width)
     model.set_ref("embed", embed)
-    return model
+    return _empty_batches_ok(model, width)
 
 
 def _check_char_args(

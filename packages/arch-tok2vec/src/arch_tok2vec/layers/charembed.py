@@ -1,4 +1,5 @@
 """``spacy.CharEmbed.v1``: embed each token by a few of its UTF-8 bytes."""
+
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from thinc.api import Model

@@ -1,4 +1,5 @@
 """``spacy.FeatureExtractor.v1``: token attributes of Docs as uint64 arrays."""
+
 from typing import Any, Callable, List, Sequence, Tuple, Union
 
 from thinc.api import Model

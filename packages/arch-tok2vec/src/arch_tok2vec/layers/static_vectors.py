@@ -1,4 +1,5 @@
 """``spacy.StaticVectors.v1``: project the Docs' static word vectors."""
+
 from typing import Any, Callable, List, Optional, Sequence, Tuple, cast
 
 from thinc.api import Model, glorot_uniform_init

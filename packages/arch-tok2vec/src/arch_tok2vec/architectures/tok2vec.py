@@ -7,7 +7,7 @@ translated onto the released construction; see docs/architectures.md.
 """
 
 import warnings
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union, cast
 
 from thinc.api import (
     HashEmbed,
@@ -32,6 +32,7 @@ from .encoders import BiLSTMEncoder, maxout_window_blocks
 
 DocLike = Any  # arch_tok2vec.Doc, spacy.tokens.Doc, or anything with the same features
 AttrList = List[Union[int, str]]
+AnyModel = Model[Any, Any]
 
 _SUBWORD_ATTRS: AttrList = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
 # The column layout of the mid-2020 feature extractor.
@@ -56,9 +57,10 @@ def Tok2Vec(
     if not encode.has_dim("nO"):
         raise ValueError("encode must have its output width (nO) set")
     pad = encode.attrs.get("receptive_field", 0)
-    wrapped = encode if encode.attrs.get("takes_list") else with_array(encode, pad=pad)
+    wrapped: AnyModel = encode if encode.attrs.get("takes_list") else with_array(encode, pad=pad)
     if extract is not None and not _reads_docs(embed):
-        model = chain(extract, with_array(chain(embed, encode), pad=pad))
+        inner: AnyModel = chain(cast(AnyModel, embed), cast(AnyModel, encode))
+        model: AnyModel = chain(extract, with_array(inner, pad=pad))
         model.set_ref("embed", embed)
     else:
         if extract is not None:
@@ -67,7 +69,7 @@ def Tok2Vec(
                 "features from the Docs",
                 stacklevel=2,
             )
-        model = chain(embed, wrapped)
+        model = chain(cast(AnyModel, embed), wrapped)
         model.set_ref("embed", embed)
     model.set_dim("nO", encode.get_dim("nO"))
     model.set_ref("encode", encode)
@@ -141,11 +143,11 @@ def HashEmbedCNN(
     embed = _multi_hash_embed(
         width, attrs, rows, bool(pretrained_vectors), dropout=0.0 if dropout is None else dropout
     )
-    encode = with_array(
+    encode: AnyModel = with_array(
         maxout_window_blocks(width, window_size, maxout_pieces, depth), pad=window_size * depth
     )
     encode.set_dim("nO", width)
-    model = chain(embed, encode)
+    model: AnyModel = chain(embed, encode)
     model.set_dim("nO", width)
     model.set_ref("embed", embed)
     model.set_ref("encode", encode)
@@ -179,7 +181,9 @@ def MultiHashEmbed(
     """
     check_int("width", width)
     if columns is not None:
-        attrs = ["NORM"] + (["PREFIX", "SUFFIX", "SHAPE"] if use_subwords else [])
+        attrs = ["NORM"]
+        if use_subwords:
+            attrs += ["PREFIX", "SUFFIX", "SHAPE"]
         if not isinstance(rows, int):
             raise ValueError(f"rows must be an integer with columns given, got {rows!r}")
         rows = [rows] + [rows // 2] * (len(attrs) - 1)
@@ -219,22 +223,24 @@ def _multi_hash_embed(
     for i, n_rows in enumerate(rows):
         check_int(f"rows[{i}]", n_rows)
     check_rate("dropout", dropout)
-    embeddings = [
+    embeddings: List[AnyModel] = [
         HashEmbed(width, n_rows, column=i, seed=8 + i, dropout=dropout)
         for i, n_rows in enumerate(rows)
     ]
     n_inputs = len(attrs) + int(include_static_vectors)
     if mix is None:
         mix = Maxout(width, width * n_inputs, nP=3, dropout=0.0, normalize=True)
-    hashed = [FeatureExtractor(list(attrs)), list2ragged(), with_array(concatenate(*embeddings))]
+    hashed: List[AnyModel] = [
+        FeatureExtractor(list(attrs)),
+        list2ragged(),
+        with_array(concatenate(*embeddings)),
+    ]
+    tail: List[AnyModel] = [with_array(mix), ragged2list()]
     if include_static_vectors:
-        model = chain(
-            concatenate(chain(*hashed), StaticVectors(width, dropout=0.0)),
-            with_array(mix),
-            ragged2list(),
-        )
+        vectors: AnyModel = StaticVectors(width, dropout=0.0)
+        model: AnyModel = chain(concatenate(chain(*hashed), vectors), *tail)
     else:
-        model = chain(*hashed, with_array(mix), ragged2list())
+        model = chain(*hashed, *tail)
     return _empty_batches_ok(model, width)
 
 
@@ -274,20 +280,22 @@ def CharacterEmbed(
         feature_id = intify_attr(feature)
     except ValueError as err:
         raise ValueError(f"feature: {err}") from None
-    char_branch = chain(CharEmbed(nM=nM, nC=nC), list2ragged())
-    attr_branch = chain(
+    char_branch: AnyModel = chain(CharEmbed(nM=nM, nC=nC), list2ragged())
+    attr_branch: AnyModel = chain(
         FeatureExtractor([feature_id]),
         list2ragged(),
         with_array(HashEmbed(width, rows, column=0, seed=5)),
     )
     n_in = nM * nC + width
+    embed: AnyModel
     if include_static_vectors:
         embed = concatenate(char_branch, attr_branch, StaticVectors(width, dropout=0.0))
         n_in += width
     else:
         embed = concatenate(char_branch, attr_branch)
-    mix = Maxout(width, n_in, nP=3, dropout=0.0, normalize=True)
-    return _empty_batches_ok(chain(embed, with_array(mix), ragged2list()), width)
+    mix: AnyModel = with_array(Maxout(width, n_in, nP=3, dropout=0.0, normalize=True))
+    unlist: AnyModel = ragged2list()
+    return _empty_batches_ok(chain(embed, mix, unlist), width)
 
 
 def _seed_character_embed(
@@ -304,8 +312,11 @@ def _seed_character_embed(
         raise ValueError(f"columns must include NORM, got {columns!r}")
     if features is None:
         features = FeatureExtractor(list(column_ids))
-    norm = HashEmbed(width, rows, column=column_ids.index(NORM), seed=5, dropout=dropout)
-    model = concatenate(CharEmbed(nM=nM, nC=nC), chain(features, with_array(norm)))
+    norm: AnyModel = with_array(
+        HashEmbed(width, rows, column=column_ids.index(NORM), seed=5, dropout=dropout)
+    )
+    chars: AnyModel = CharEmbed(nM=nM, nC=nC)
+    model: AnyModel = concatenate(chars, chain(features, norm))
     model.set_dim("nO", nM * nC + width)
     return _empty_batches_ok(model, nM * nC + width)
 
@@ -313,10 +324,12 @@ def _seed_character_embed(
 def _seed_char_embed_and_mix(
     width: int, embed_size: int, nM: int, nC: int, maxout_pieces: int, dropout: Optional[float]
 ) -> Tuple[Model, Model]:
-    norm = HashEmbed(width, embed_size, column=_SEED_COLUMNS.index(NORM), seed=0, dropout=dropout)
-    embed = concatenate(
-        CharEmbed(nM=nM, nC=nC), chain(FeatureExtractor(list(_SEED_COLUMNS)), with_array(norm))
+    norm: AnyModel = with_array(
+        HashEmbed(width, embed_size, column=_SEED_COLUMNS.index(NORM), seed=0, dropout=dropout)
     )
+    features: AnyModel = FeatureExtractor(list(_SEED_COLUMNS))
+    chars: AnyModel = CharEmbed(nM=nM, nC=nC)
+    embed: AnyModel = concatenate(chars, chain(features, norm))
     mix = Maxout(width, nM * nC + width, nP=maxout_pieces, dropout=0.0, normalize=True)
     return embed, mix
 

@@ -35,17 +35,17 @@ def _init(model: Model, X: Optional[Any] = None, Y: Optional[Any] = None) -> Non
 def _forward(
     model: Model[List[Any], List[Floats2d]], docs: Sequence[Any], is_train: bool
 ) -> Tuple[List[Floats2d], Callable]:
-    E = model.get_param("E")
+    E: Any = model.get_param("E")
     nC, nM = model.get_dim("nC"), model.get_dim("nM")
     xp = model.ops.xp
     slots = xp.arange(nC)[None, :]
-    ids_per_doc = [model.ops.asarray(doc.to_utf8_array(nr_char=nC)) for doc in docs]
+    ids_per_doc: List[Any] = [model.ops.asarray(doc.to_utf8_array(nr_char=nC)) for doc in docs]
     outputs = [E[slots, ids].reshape((ids.shape[0], nC * nM)) for ids in ids_per_doc]
 
-    def backprop(d_outputs: List[Floats2d]) -> List[Any]:
+    def backprop(d_outputs: List[Any]) -> List[Any]:
         # Scatter into E viewed as one (nC * 256, nM) table.
         nV = E.shape[1]
-        dE = model.ops.alloc2f(nC * nV, nM)
+        dE: Any = model.ops.alloc2f(nC * nV, nM)
         for ids, d_out in zip(ids_per_doc, d_outputs):
             flat_ids = (slots * nV + ids).astype("int32").ravel()
             model.ops.scatter_add(dE, flat_ids, d_out.reshape((-1, nM)))

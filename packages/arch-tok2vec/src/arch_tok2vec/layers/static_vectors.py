@@ -61,9 +61,11 @@ def _forward(
         return Ragged(ops.alloc2f(0, nO), ops.alloc1i(0)), lambda d: []
     vectors = _vectors_of(docs)
     key_attr = model.attrs["key_attr"]
-    W = cast(Floats2d, ops.as_contig(model.get_param("W")))
-    rows = ops.flatten([ops.asarray(vectors.find(keys=doc.to_array(key_attr))) for doc in docs])
-    V = ops.as_contig(ops.asarray(vectors.data)[rows])
+    W = cast(Floats2d, ops.as_contig(cast(Floats2d, model.get_param("W"))))
+    rows: Any = ops.flatten(
+        [ops.asarray(vectors.find(keys=doc.to_array(key_attr))) for doc in docs]
+    )
+    V = cast(Floats2d, ops.as_contig(ops.asarray(vectors.data)[rows]))
     if V.shape[1] != W.shape[1]:
         raise ValueError(
             f"static vectors have width {V.shape[1]} but the layer was initialized "
@@ -77,7 +79,7 @@ def _forward(
         output.data *= mask
 
     def backprop(d_output: Ragged) -> List[Any]:
-        dY = d_output.data * mask if mask is not None else d_output.data
+        dY = cast(Floats2d, d_output.data * mask if mask is not None else d_output.data)
         model.inc_grad("W", ops.gemm(dY, V, trans1=True))
         return []
 

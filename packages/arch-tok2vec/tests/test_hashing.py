@@ -17,6 +17,9 @@ def test_murmurhash64a_matches_spacy_hash_string(reference):
     assert len(strings) >= 200
     assert set(len(s.encode("utf8")) for s in strings) >= set(range(18))
     numpy.testing.assert_array_equal(murmurhash64a(strings), expected)
+    # Small batches take the scalar path: it must agree too.
+    one_by_one = [int(murmurhash64a([s])[0]) for s in strings]
+    assert one_by_one == expected.tolist()
 
 
 def test_string_ids_match_spacy_string_store(reference):

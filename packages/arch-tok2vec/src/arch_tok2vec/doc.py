@@ -6,12 +6,12 @@ weights, carry over between the two.
 """
 
 import re
-from typing import Iterator, List, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union, overload
 
 import numpy
 
-from .attrs import NORM, AttrLike, intify_attr, intify_attrs, lexical_strings, word_shape
-from .vocab import Vocab, _hash_unique
+from .attrs import ID, NORM, AttrLike, intify_attr, intify_attrs, lexical_strings, word_shape
+from .vocab import COLUMNS, Vocab, _hash_unique
 
 _DEFAULT_VOCAB: Optional[Vocab] = None
 
@@ -40,6 +40,16 @@ def _add_gap(gap: str, words: List[str], spaces: List[bool]) -> None:
         spaces.append(False)
 
 
+# attrs as given to to_array -> (table columns, whether IDs are needed, where NORM is)
+_PLANS: Dict[Any, Tuple[numpy.ndarray, bool, List[int]]] = {}
+
+
+def _plan(key: Any, single: bool) -> Tuple[numpy.ndarray, bool, List[int]]:
+    ids = [intify_attr(key)] if single else intify_attrs(key)
+    columns = numpy.array([COLUMNS[attr] for attr in ids], dtype=numpy.intp)
+    return columns, ID in ids, [j for j, attr in enumerate(ids) if attr == NORM]
+
+
 class Doc:
     """A sequence of tokens with spaCy's lexical features.
 
@@ -64,26 +74,28 @@ class Doc:
         norms: Optional[Sequence[Optional[str]]] = None,
     ):
         words = list(words)
-        for i, word in enumerate(words):
-            if not isinstance(word, str) or not word:
-                raise ValueError(f"Doc word {i} must be a non-empty string, got {word!r}")
+        if "" in words:
+            raise ValueError(f"Doc word {words.index('')} must be a non-empty string, got ''")
         if spaces is None:
             spaces = [True] * len(words)
         elif len(spaces) != len(words):
             raise ValueError(f"Doc got {len(words)} words but {len(spaces)} spaces")
+        else:
+            spaces = [bool(space) for space in spaces]
         self.vocab = vocab if vocab is not None else default_vocab()
         self.words = words
-        self.spaces = [bool(space) for space in spaces]
-        self.lex = self.vocab.rows(words)
+        self.spaces = spaces
+        try:
+            self.lex = self.vocab.rows(words)
+        except TypeError as err:
+            raise ValueError(f"Doc words must be non-empty strings: {err}") from None
         self.norms: Optional[List[Optional[str]]] = None
         self._norms: Optional[numpy.ndarray] = None
         self._offsets: Optional[List[int]] = None
         if norms is not None:
             self.set_norms(norms)
-        self.sent_starts = self._check_sent_starts(sent_starts)
-        self.ents: List[Span] = []
-        for start, end, label in ents:
-            self.ents.append(Span(self, start, end, label))
+        self._sent_starts = self._check_sent_starts(sent_starts)
+        self.ents: List[Span] = [Span(self, start, end, label) for start, end, label in ents]
 
     @classmethod
     def from_text(cls, text: str, *, vocab: Optional[Vocab] = None) -> "Doc":
@@ -106,9 +118,16 @@ class Doc:
         sent_starts = [i == 0 or words[i - 1] in {".", "!", "?"} for i in range(len(words))]
         return cls(words, spaces, vocab=vocab, sent_starts=sent_starts)
 
-    def _check_sent_starts(self, sent_starts: Optional[Sequence[bool]]) -> List[bool]:
-        if sent_starts is None:
+    @property
+    def sent_starts(self) -> List[bool]:
+        """Per token, whether it starts a sentence."""
+        if self._sent_starts is None:
             return [i == 0 for i in range(len(self.words))]
+        return self._sent_starts
+
+    def _check_sent_starts(self, sent_starts: Optional[Sequence[bool]]) -> Optional[List[bool]]:
+        if sent_starts is None:
+            return None
         if len(sent_starts) != len(self.words):
             raise ValueError(f"Doc got {len(self.words)} words but {len(sent_starts)} sent_starts")
         starts = [bool(start) for start in sent_starts]
@@ -187,19 +206,17 @@ class Doc:
         attrs: An attribute name or id (gives a 1-d array), or a list of them
             (gives an array of shape (len(doc), len(attrs))).
         """
-        if isinstance(attrs, (str, int)):
-            return self._column(intify_attr(attrs))
-        ids = intify_attrs(attrs)
-        out = numpy.empty((len(self), len(ids)), dtype=numpy.uint64)
-        for j, attr_id in enumerate(ids):
-            out[:, j] = self._column(attr_id)
-        return out
-
-    def _column(self, attr_id: int) -> numpy.ndarray:
-        values = self.vocab.attr_column(attr_id)[self.lex]
-        if attr_id == NORM and self._norms is not None:
-            values = numpy.where(self._norms != 0, self._norms, values)
-        return values
+        single = isinstance(attrs, (str, int))
+        key = attrs if single else tuple(attrs)
+        plan = _PLANS.get(key)
+        if plan is None:
+            plan = _PLANS[key] = _plan(key, single)
+        columns, with_ids, norm_at = plan
+        out = self.vocab.table(with_ids)[self.lex[:, None], columns]
+        if self._norms is not None:
+            for j in norm_at:
+                out[:, j] = numpy.where(self._norms != 0, self._norms, out[:, j])
+        return out[:, 0] if single else out
 
     def to_utf8_array(self, nr_char: int = 10) -> numpy.ndarray:
         """Per token, ``nr_char`` UTF-8 bytes of its text, taken alternately from

@@ -16,6 +16,11 @@ import numpy
 _M = numpy.uint64(0xC6A4A7935BD1E995)
 _R = numpy.uint64(47)
 _CHUNK = 4096
+# Below this many strings, hashing one by one in Python beats the fixed cost of
+# the vectorised path.
+_SMALL = 24
+_MASK = (1 << 64) - 1
+_M_INT = 0xC6A4A7935BD1E995
 
 
 def _load_symbols() -> Dict[str, int]:
@@ -34,9 +39,9 @@ def murmurhash64a(strings: Sequence[str], seed: int = 1) -> numpy.ndarray:
     seed: The hash seed (spaCy's string store uses 1).
     RETURNS: A uint64 array with one hash per string.
     """
+    if len(strings) < _SMALL:
+        return numpy.array([_hash_one(s.encode("utf8"), seed) for s in strings], dtype=numpy.uint64)
     out = numpy.empty(len(strings), dtype=numpy.uint64)
-    if not len(strings):
-        return out
     encoded = [s.encode("utf8") for s in strings]
     lengths = numpy.fromiter(map(len, encoded), dtype=numpy.int64, count=len(encoded))
     # Sort by length so each chunk pads to a similar width.
@@ -45,6 +50,24 @@ def murmurhash64a(strings: Sequence[str], seed: int = 1) -> numpy.ndarray:
         idx = order[start : start + _CHUNK]
         out[idx] = _hash_chunk([encoded[i] for i in idx], lengths[idx], seed)
     return out
+
+
+def _hash_one(data: bytes, seed: int) -> int:
+    """MurmurHash64A of one byte string, in plain integer arithmetic."""
+    m = _M_INT
+    h = (seed ^ (len(data) * m)) & _MASK
+    n_full = len(data) // 8
+    if n_full:
+        for k in numpy.frombuffer(data, dtype="<u8", count=n_full).tolist():
+            k = (k * m) & _MASK
+            k ^= k >> 47
+            h = ((h ^ ((k * m) & _MASK)) * m) & _MASK
+    tail = data[8 * n_full :]
+    if tail:
+        h = ((h ^ int.from_bytes(tail, "little")) * m) & _MASK
+    h ^= h >> 47
+    h = (h * m) & _MASK
+    return h ^ (h >> 47)
 
 
 def _hash_chunk(encoded: List[bytes], lengths: numpy.ndarray, seed: int) -> numpy.ndarray:

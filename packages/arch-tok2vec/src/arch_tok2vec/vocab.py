@@ -6,17 +6,20 @@ the row number of each of its tokens. ``Doc.to_array`` is then a gather from
 these columns, with no per-token Python work.
 """
 
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy
 
-from .attrs import ID, LENGTH, STRING_ATTRS, lexical_strings
+from .attrs import ID, LENGTH, ORTH, STRING_ATTRS, lexical_strings
 from .hashing import string_ids
 
 OOV_RANK = numpy.uint64(2**64 - 1)
 """The ID of a token whose ORTH has no row in the vectors table (spaCy's OOV_RANK)."""
 
 Key = Union[str, int]
+
+COLUMNS: Dict[int, int] = {attr: i for i, attr in enumerate((*STRING_ATTRS, LENGTH, ID))}
+"""The column of each attribute in ``Vocab.table()``."""
 
 
 class Vectors:
@@ -100,11 +103,9 @@ class Vocab:
         self._rows: Dict[str, int] = {}
         self._words: List[str] = []
         self._size = 0
-        self._table = numpy.zeros((len(STRING_ATTRS), 64), dtype=numpy.uint64)
-        self._lengths = numpy.zeros(64, dtype=numpy.uint64)
+        self._table = numpy.zeros((64, len(COLUMNS)), dtype=numpy.uint64)
         self._utf8: Dict[int, numpy.ndarray] = {}
-        self._ids: Optional[numpy.ndarray] = None
-        self._ids_version = (-1, -1)
+        self._ids_stamp: Tuple[int, int, int] = (-1, -1, -1)
 
     def __len__(self) -> int:
         return self._size
@@ -123,7 +124,7 @@ class Vocab:
             new = list(dict.fromkeys(w for w, r in zip(words, found) if r is None))
             self._add(new)
             found = list(map(self._rows.__getitem__, words))
-        return numpy.asarray(found, dtype=numpy.int64)
+        return numpy.array(found, dtype=numpy.intp)
 
     def _add(self, words: List[str]) -> None:
         for word in words:
@@ -131,41 +132,39 @@ class Vocab:
                 raise TypeError(f"Words must be str, got {type(word).__name__}: {word!r}")
         start = self._size
         end = start + len(words)
-        if end > self._table.shape[1]:
-            capacity = max(end, 2 * self._table.shape[1])
-            table = numpy.zeros((len(STRING_ATTRS), capacity), dtype=numpy.uint64)
-            table[:, :start] = self._table[:, :start]
-            lengths = numpy.zeros(capacity, dtype=numpy.uint64)
-            lengths[:start] = self._lengths[:start]
-            self._table, self._lengths = table, lengths
+        if end > self._table.shape[0]:
+            table = numpy.zeros((max(end, 2 * self._table.shape[0]), len(COLUMNS)), numpy.uint64)
+            table[:start] = self._table[:start]
+            self._table = table
         strings = [s for word in words for s in lexical_strings(word)]
         keys = _hash_unique(strings).reshape(len(words), len(STRING_ATTRS))
-        self._table[:, start:end] = keys.T
-        self._lengths[start:end] = [len(word) for word in words]
+        self._table[start:end, : len(STRING_ATTRS)] = keys
+        self._table[start:end, COLUMNS[LENGTH]] = [len(word) for word in words]
         for i, word in enumerate(words):
             self._rows[word] = start + i
         self._words.extend(words)
         self._size = end
 
+    def table(self, with_ids: bool = False) -> numpy.ndarray:
+        """Every lexeme's attribute values, one row per lexeme and one column per
+        attribute in ``COLUMNS`` order (uint64). The ID column is brought up to
+        date with the vectors table only when ``with_ids`` is set."""
+        table = self._table[: self._size]
+        if with_ids:
+            stamp = (self._size, id(self.vectors), self.vectors.version)
+            if stamp != self._ids_stamp:
+                rows = self.vectors.find(keys=table[:, COLUMNS[ORTH]].tolist())
+                ids = rows.astype(numpy.uint64)
+                ids[rows < 0] = OOV_RANK
+                table[:, COLUMNS[ID]] = ids
+                self._ids_stamp = stamp
+        return table
+
     def attr_column(self, attr_id: int) -> numpy.ndarray:
         """The value of one attribute for every lexeme row (uint64)."""
-        if attr_id in STRING_ATTRS:
-            return self._table[STRING_ATTRS.index(attr_id), : self._size]
-        if attr_id == LENGTH:
-            return self._lengths[: self._size]
-        if attr_id == ID:
-            return self._id_column()
-        raise ValueError(f"Attribute id {attr_id} has no lexeme column")
-
-    def _id_column(self) -> numpy.ndarray:
-        stamp = (self._size, id(self.vectors) + self.vectors.version)
-        if self._ids is None or self._ids_version != stamp:
-            orth = self._table[0, : self._size]
-            rows = self.vectors.find(keys=orth.tolist())
-            ids = rows.astype(numpy.uint64)
-            ids[rows < 0] = OOV_RANK
-            self._ids, self._ids_version = ids, stamp
-        return self._ids
+        if attr_id not in COLUMNS:
+            raise ValueError(f"Attribute id {attr_id} has no lexeme column")
+        return self.table(with_ids=attr_id == ID)[:, COLUMNS[attr_id]]
 
     def utf8_table(self, nr_char: int) -> numpy.ndarray:
         """Per lexeme row, the ``nr_char`` UTF-8 bytes ``Doc.to_utf8_array`` reports."""

@@ -80,37 +80,41 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def build(session: nox.Session) -> None:
-    """Build each package and install its wheel alone into a clean venv."""
+    """Build each package's wheel and sdist; install each alone into a clean venv."""
     session.install("build")
     dist = Path(session.create_tmp()) / "dist"
     session.run("rm", "-rf", str(dist), external=True)
     for package in PACKAGES:
         session.run("python", "-m", "build", "--outdir", str(dist), _pkg(package))
     for package in PACKAGES:
-        wheel = next(dist.glob(package.replace("-", "_") + "-*.whl"))
-        venv = Path(session.create_tmp()) / f"venv-{package}"
-        session.run("rm", "-rf", str(venv), external=True)
-        session.run(sys.executable, "-m", "venv", str(venv), external=True)
-        bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
-        # Only the wheel itself and what it declares; sibling wheels come from dist.
-        session.run(
-            str(bin_dir / "python"),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--find-links",
-            str(dist),
-            str(wheel),
-            external=True,
-        )
-        session.run(str(bin_dir / "archs"), "list", external=True)
-        session.run(
-            str(bin_dir / "python"),
-            str(ROOT / "tests" / "check_installed.py"),
-            package,
-            external=True,
-        )
+        stem = package.replace("-", "_")
+        for kind, pattern in (("wheel", f"{stem}-*.whl"), ("sdist", f"{stem}-*.tar.gz")):
+            artifact = next(dist.glob(pattern))
+            _check_alone(session, package, kind, artifact, dist)
+
+
+def _check_alone(session: nox.Session, package: str, kind: str, artifact: Path, dist: Path):
+    """Install one built artifact into a fresh venv (arch siblings only from
+    ``dist``), then run ``archs list`` and check its entry points from there."""
+    venv = Path(session.create_tmp()) / f"venv-{package}-{kind}"
+    session.run("rm", "-rf", str(venv), external=True)
+    session.run(sys.executable, "-m", "venv", str(venv), external=True)
+    bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+    python = str(bin_dir / "python")
+    session.run(
+        python,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        "--find-links",
+        str(dist),
+        str(artifact),
+        external=True,
+    )
+    session.run(str(bin_dir / "archs"), "list", external=True)
+    session.run(python, str(ROOT / "tests" / "check_installed.py"), package, external=True)
 
 
 @nox.session(python=PYTHON)

@@ -85,3 +85,21 @@ def test_layer_checks():
         CharEmbed(0, 4)
     with pytest.raises(ValueError, match="dropout must be a number"):
         StaticVectors(8, dropout=-0.5)
+
+
+def test_static_vectors_without_vectors_is_a_clear_error():
+    from arch_tok2vec import Doc
+
+    model = HashEmbedCNN(**{**CNN, "pretrained_vectors": True})
+    with pytest.raises(ValueError, match="the Docs' vocab has no vectors"):
+        model.initialize(X=[Doc(["no", "vectors", "here"])])
+
+
+def test_feature_extractor_reads_spans():
+    from arch_tok2vec import Doc
+
+    doc = Doc(["a", "New", "York", "day"])
+    model = FeatureExtractor(["ORTH", "SHAPE"])
+    (span_features,) = model.predict([doc[1:3]])
+    assert span_features.dtype.name == "uint64"
+    assert span_features.tolist() == doc.to_array(["ORTH", "SHAPE"])[1:3].tolist()

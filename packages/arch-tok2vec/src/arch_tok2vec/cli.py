@@ -7,6 +7,7 @@ archs build CONFIG [--section model] [--model.width 64 ...]
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -37,6 +38,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except CommandError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:

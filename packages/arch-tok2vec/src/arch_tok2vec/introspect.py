@@ -97,7 +97,7 @@ def describe(func: Callable) -> FunctionInfo:
             Param(
                 name=name,
                 annotation=_format_annotation(param.annotation),
-                default=REQUIRED if param.default is param.empty else repr(param.default),
+                default=_format_default(param.default),
                 description=descriptions.get(name, ""),
             )
         )
@@ -123,6 +123,14 @@ def parse_docstring(doc: str) -> "tuple[Dict[str, str], str, str]":
         else:
             summary.append(line)
     return descriptions, "\n".join(summary).strip(), "\n".join(notes).strip()
+
+
+def _format_default(default: Any) -> str:
+    if default is inspect.Parameter.empty:
+        return REQUIRED
+    if callable(default) and hasattr(default, "__qualname__"):
+        return f"{default.__module__}.{default.__qualname__}"
+    return repr(default)
 
 
 def _format_annotation(annotation: Any) -> str:

@@ -1,4 +1,5 @@
 """The README's test command is what CI runs."""
+
 import re
 
 from declared import ROOT

@@ -76,13 +76,16 @@ class Vectors:
         return row
 
     def find(self, *, keys: Iterable[Key]) -> numpy.ndarray:
-        """The row of each key, -1 where the key has no vector (as spaCy's Vectors.find)."""
-        get = self.key2row.get
-        return numpy.fromiter((get(key, -1) for key in _keys_to_ints(list(keys))), dtype="int64")
+        """The row of each key, -1 where the key has no vector (as spaCy's Vectors.find).
 
-    def get_batch_rows(self, keys: numpy.ndarray) -> numpy.ndarray:
-        """Vectorised ``find`` for a uint64 key array."""
-        return self.find(keys=keys)
+        keys: Words, or their uint64 keys (a list or a numpy array).
+        """
+        if isinstance(keys, numpy.ndarray):
+            int_keys = keys.tolist()
+        else:
+            int_keys = _keys_to_ints(list(keys))
+        get = self.key2row.get
+        return numpy.array([get(key, -1) for key in int_keys], dtype=numpy.int64)
 
 
 def _keys_to_ints(keys: List[Key]) -> List[int]:

@@ -14,13 +14,10 @@ from thinc.api import (
     Maxout,
     Model,
     chain,
-    clone,
     concatenate,
-    expand_window,
     list2ragged,
     noop,
     ragged2list,
-    residual,
     with_array,
 )
 from thinc.types import Floats2d
@@ -361,15 +358,8 @@ def HashCharEmbedCNN(
     _check_char_args(pretrained_vectors, width, depth, embed_size, maxout_pieces, nM, nC, dropout)
     check_int("window_size", window_size, minimum=0)
     embed, mix = _seed_char_embed_and_mix(width, embed_size, nM, nC, maxout_pieces, dropout)
-    conv = residual(
-        chain(
-            expand_window(window_size=window_size),
-            Maxout(
-                width, width * (2 * window_size + 1), nP=maxout_pieces, dropout=0.0, normalize=True
-            ),
-        )
-    )
-    model = chain(embed, with_array(chain(mix, clone(conv, depth)), pad=depth))
+    blocks = maxout_window_blocks(width, window_size, maxout_pieces, depth)
+    model = chain(embed, with_array(chain(mix, blocks), pad=depth))
     model.set_dim("nO", width)
     model.set_ref("embed", embed)
     return _empty_batches_ok(model, width)

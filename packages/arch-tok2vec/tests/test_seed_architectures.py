@@ -171,3 +171,36 @@ def test_all_empty_batches(empty):
     for model in (HashCharEmbedCNN(None, 8, 1, 20, 2, 1, 4, 3), CharacterEmbed(8, 10, 4, 3, False)):
         model.initialize(X=DOCS)
         assert [y.shape for y in model.predict(empty)] == [(0, 8)] * len(empty)
+
+
+def test_tok2vec_extract_with_a_list_encoder():
+    from thinc.api import HashEmbed
+
+    model = Tok2Vec(
+        HashEmbed(8, 50, column=0, seed=3), BiLSTMEncoder(8, 1), extract=FeatureExtractor(["NORM"])
+    )
+    model.initialize(X=DOCS)
+    assert [y.shape for y in model.predict(DOCS)] == [(len(d), 8) for d in DOCS]
+
+
+def test_hash_char_embed_cnn_is_batch_independent_with_wide_windows():
+    model = HashCharEmbedCNN(None, 8, 2, 20, 2, 2, 4, 3)
+    model.initialize(X=DOCS)
+    together = model.predict(DOCS)
+    for doc, y in zip(DOCS, together):
+        numpy.testing.assert_allclose(model.predict([doc])[0], y, atol=1e-6)
+
+
+def test_older_vector_flags():
+    assert len(list(HashEmbedCNN(False, 8, 1, 20, 2, 1, False).walk())) == 24
+    older = dict(width=8, rows=20, columns=["NORM"], use_subwords=False)
+    assert not any(
+        n.name == "static_vectors" for n in MultiHashEmbed(**older, pretrained_vectors=False).walk()
+    )
+    assert any(
+        n.name == "static_vectors" for n in MultiHashEmbed(**older, pretrained_vectors=True).walk()
+    )
+    with pytest.raises(ValueError, match="give either it or attrs"):
+        MultiHashEmbed(**older, attrs=["NORM"], pretrained_vectors=None)
+    with pytest.raises(ValueError, match="columns must include PREFIX, SUFFIX, SHAPE"):
+        MultiHashEmbed(width=8, rows=20, columns=["NORM"], use_subwords=True)

@@ -79,7 +79,7 @@ def BiLSTMEncoder(
     width: The width of the token vectors (input and output); each direction
         has ``width // 2`` hidden units, so it must be even.
     depth: The number of stacked LSTM layers.
-    dropout: Dropout rate between LSTM layers while training.
+    dropout: Dropout rate applied inside the LSTM while training (also with one layer).
     Takes and returns one array per document.
     """
     check_int("width", width)

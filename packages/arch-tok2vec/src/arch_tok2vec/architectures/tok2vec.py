@@ -56,8 +56,12 @@ def Tok2Vec(
     pad = encode.attrs.get("receptive_field", 0)
     wrapped: AnyModel = encode if encode.attrs.get("takes_list") else with_array(encode, pad=pad)
     if extract is not None and not _reads_docs(embed):
-        inner: AnyModel = chain(cast(AnyModel, embed), cast(AnyModel, encode))
-        model: AnyModel = chain(extract, with_array(inner, pad=pad))
+        model: AnyModel
+        if encode.attrs.get("takes_list"):
+            model = chain(extract, with_array(cast(AnyModel, embed)), wrapped)
+        else:
+            inner: AnyModel = chain(cast(AnyModel, embed), cast(AnyModel, encode))
+            model = chain(extract, with_array(inner, pad=pad))
         model.set_ref("embed", embed)
     else:
         if extract is not None:
@@ -93,6 +97,11 @@ def _empty_batches_ok(model: Model, width: int) -> Model:
     return model
 
 
+def _wants_vectors(pretrained_vectors: Any) -> bool:
+    """Read a ``pretrained_vectors`` setting: anything but null/false turns vectors on."""
+    return pretrained_vectors is not None and pretrained_vectors is not False
+
+
 def _reads_docs(model: Model) -> bool:
     return any(
         node.name in ("extract_features", "charembed", "static_vectors") for node in model.walk()
@@ -112,8 +121,9 @@ def HashEmbedCNN(
     """Hash embeddings of lexical attributes, mixed by Maxout, encoded by a CNN.
 
     pretrained_vectors: Whether to add the Docs' static vectors to the embedding
-        (true/false, or null for none). The older form passed a vectors table
-        here; any such value counts as true and the vectors come from the Docs.
+        (true, or false/null for none). The older form passed a vectors table
+        here; any value other than false/null counts as true, and the vectors
+        come from the Docs.
     width: The width of the output vectors and of every hidden layer.
     depth: The number of convolutional (window + Maxout) layers.
     embed_size: The number of rows of the NORM hash embedding table; PREFIX,
@@ -138,7 +148,11 @@ def HashEmbedCNN(
     if min(rows) < 1:
         raise ValueError(f"embed_size must be at least 2 with subword_features, got {embed_size}")
     embed = _multi_hash_embed(
-        width, attrs, rows, bool(pretrained_vectors), dropout=0.0 if dropout is None else dropout
+        width,
+        attrs,
+        rows,
+        _wants_vectors(pretrained_vectors),
+        dropout=0.0 if dropout is None else dropout,
     )
     encode: AnyModel = with_array(
         maxout_window_blocks(width, window_size, maxout_pieces, depth), pad=window_size * depth
@@ -172,19 +186,31 @@ def MultiHashEmbed(
     columns: Older form only: the feature extractor's column list; with it,
         attrs become NORM (plus PREFIX, SUFFIX, SHAPE if use_subwords) and rows an int.
     use_subwords: Older form only: embed PREFIX, SUFFIX and SHAPE besides NORM.
-    pretrained_vectors: Older form only: any non-null value adds static vectors.
+    pretrained_vectors: Older form only: any value other than false/null adds
+        static vectors.
     mix: Older form only: a layer replacing the mixing Maxout.
     dropout: Older form only: dropout on the hash embeddings (default 0.0).
     """
     check_int("width", width)
     if columns is not None:
+        if attrs is not None or include_static_vectors is not None:
+            raise ValueError(
+                "columns belongs to the older form (columns, rows, use_subwords, "
+                "pretrained_vectors); give either it or attrs and include_static_vectors"
+            )
         attrs = ["NORM"]
         if use_subwords:
             attrs += ["PREFIX", "SUFFIX", "SHAPE"]
+        known = {intify_attr(column) for column in columns}
+        missing = [attr for attr in attrs if intify_attr(attr) not in known]
+        if missing:
+            raise ValueError(
+                f"columns must include {', '.join(map(str, missing))}, got {columns!r}"
+            )
         if not isinstance(rows, int):
             raise ValueError(f"rows must be an integer with columns given, got {rows!r}")
         rows = [rows] + [rows // 2] * (len(attrs) - 1)
-        include_static_vectors = pretrained_vectors is not None
+        include_static_vectors = _wants_vectors(pretrained_vectors)
     if attrs is None or rows is None or include_static_vectors is None:
         raise ValueError("MultiHashEmbed needs attrs, rows and include_static_vectors")
     if isinstance(rows, int):
@@ -359,7 +385,7 @@ def HashCharEmbedCNN(
     check_int("window_size", window_size, minimum=0)
     embed, mix = _seed_char_embed_and_mix(width, embed_size, nM, nC, maxout_pieces, dropout)
     blocks = maxout_window_blocks(width, window_size, maxout_pieces, depth)
-    model = chain(embed, with_array(chain(mix, blocks), pad=depth))
+    model = chain(embed, with_array(chain(mix, blocks), pad=window_size * depth))
     model.set_dim("nO", width)
     model.set_ref("embed", embed)
     return _empty_batches_ok(model, width)
@@ -406,7 +432,7 @@ def _check_char_args(
     nC: int,
     dropout: Optional[float],
 ) -> None:
-    if pretrained_vectors not in (None, False):
+    if _wants_vectors(pretrained_vectors):
         raise ValueError(
             "pretrained_vectors must be null for the character-embedding architectures; "
             "use spacy.CharacterEmbed.v1 with include_static_vectors = true for vectors"

@@ -58,7 +58,8 @@ def _forward(
     nO = model.get_dim("nO")
     ops = model.ops
     if not sum(len(doc) for doc in docs):
-        return Ragged(ops.alloc2f(0, nO), ops.alloc1i(0)), lambda d: []
+        lengths = ops.asarray1i([0] * len(docs))
+        return Ragged(ops.alloc2f(0, nO), lengths), lambda d: []
     vectors = _vectors_of(docs)
     key_attr = model.attrs["key_attr"]
     W = cast(Floats2d, ops.as_contig(cast(Floats2d, model.get_param("W"))))

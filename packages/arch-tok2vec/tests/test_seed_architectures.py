@@ -204,3 +204,17 @@ def test_older_vector_flags():
         MultiHashEmbed(**older, attrs=["NORM"], pretrained_vectors=None)
     with pytest.raises(ValueError, match="columns must include PREFIX, SUFFIX, SHAPE"):
         MultiHashEmbed(width=8, rows=20, columns=["NORM"], use_subwords=True)
+
+
+def test_bilstm_encoder_bytes_round_trip():
+    rng = numpy.random.default_rng(1)
+    X = [rng.normal(size=(n, 8)).astype("float32") for n in (4, 6)]
+    model = BiLSTMEncoder(8, 2)
+    model.initialize(X=X)
+    before = model.predict(X)
+    other = BiLSTMEncoder(8, 2)
+    other.initialize(X=X)
+    other.from_bytes(model.to_bytes())
+    for a, b in zip(other.predict(X), before):
+        assert a.dtype == numpy.float32 and a.shape == b.shape
+        numpy.testing.assert_array_equal(a, b)

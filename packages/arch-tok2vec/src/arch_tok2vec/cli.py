@@ -16,6 +16,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from .introspect import describe, find, registered
 from .registry import REGISTRY_GROUPS
 
+SAMPLE_LABELS = 3
+"""How many labels ``initialize_on_samples`` makes up for models that learn their
+output width from the labels."""
+
 
 class CommandError(Exception):
     """An error to report to the user as one message, without a traceback."""
@@ -233,24 +237,33 @@ def cmd_build(path: Path, section: Optional[str], overrides: Dict[str, Any]) -> 
 
 
 def initialize_on_samples(model: Any) -> Tuple[Any, str]:
-    """Initialize a model on the sample docs, or on random token vectors for
+    """Initialize a model on the sample docs (with made-up labels for models
+    whose output width is learned from them), or on random token vectors for
     encoders that take arrays; returns the input used and a description."""
     import numpy
 
     from .samples import sample_docs
 
     docs = sample_docs()
-    candidates: List[Tuple[Any, str]] = [(docs, f"{len(docs)} sample docs")]
+    n_tokens = sum(len(doc) for doc in docs)
+    eye = numpy.eye(SAMPLE_LABELS, dtype="float32")
+    token_labels = [eye[numpy.arange(len(doc)) % SAMPLE_LABELS] for doc in docs]
+    doc_labels = eye[numpy.arange(len(docs)) % SAMPLE_LABELS]
+    candidates: List[Tuple[Any, Any, str]] = [
+        (docs, None, f"{len(docs)} sample docs"),
+        (docs, token_labels, f"{len(docs)} sample docs with {SAMPLE_LABELS} token labels"),
+        (docs, doc_labels, f"{len(docs)} sample docs with {SAMPLE_LABELS} doc labels"),
+    ]
     width = model.maybe_get_dim("nI") or model.maybe_get_dim("nO")
     if width:
         rng = numpy.random.default_rng(0)
         arrays = [rng.normal(size=(len(doc), width)).astype("float32") for doc in docs]
-        candidates.append((numpy.vstack(arrays), f"a ({sum(map(len, docs))}, {width}) array"))
-        candidates.append((arrays, f"{len(arrays)} arrays of width {width}"))
+        candidates.append((numpy.vstack(arrays), None, f"a ({n_tokens}, {width}) array"))
+        candidates.append((arrays, None, f"{len(arrays)} arrays of width {width}"))
     errors = []
-    for X, described in candidates:
+    for X, Y, described in candidates:
         try:
-            model.initialize(X=X)
+            model.initialize(X=X, Y=Y)
             model.predict(X)
             return X, described
         except Exception as err:  # try the next kind of input

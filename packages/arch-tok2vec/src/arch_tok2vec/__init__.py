@@ -3,7 +3,22 @@ the lightweight Doc and the ``archs`` command line of the arch family."""
 
 from .about import __version__
 from .doc import Doc, Span, Token
+from .pipeline import Pipeline, load
 from .registry import registry
+from .task import CorpusError, Example, Task
 from .vocab import Vectors, Vocab
 
-__all__ = ["Doc", "Span", "Token", "Vectors", "Vocab", "registry", "__version__"]
+__all__ = [
+    "CorpusError",
+    "Doc",
+    "Example",
+    "Pipeline",
+    "Span",
+    "Task",
+    "Token",
+    "Vectors",
+    "Vocab",
+    "load",
+    "registry",
+    "__version__",
+]

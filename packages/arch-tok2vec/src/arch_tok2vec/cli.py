@@ -31,13 +31,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    if extra and args.command != "build":
+    if extra and args.command not in ("build", "train"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         if args.command == "list":
             return cmd_list(args.registry)
         if args.command == "info":
             return cmd_info(args.name)
+        if args.command == "train":
+            return cmd_train(args.config, args.output, parse_overrides(extra))
+        if args.command == "evaluate":
+            return cmd_evaluate(args.model, args.corpus)
         return cmd_build(args.config, args.section, parse_overrides(extra))
     except CommandError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -65,6 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     p_build.add_argument(
         "--section", default=None, help="the block holding the model (default: [model])"
     )
+    p_train = sub.add_parser(
+        "train",
+        help="train a config's model on its task; save the best and the last model",
+        description="Extra options --section.key VALUE override config settings "
+        "(e.g. --paths.train train.conllu --training.max_epochs 5).",
+    )
+    p_train.add_argument("config", type=Path, help="a training config")
+    p_train.add_argument("--output", type=Path, default=None, help="folder for the models")
+    p_eval = sub.add_parser("evaluate", help="score a saved model on a corpus")
+    p_eval.add_argument("model", type=Path, help="a model folder written by archs train")
+    p_eval.add_argument("corpus", type=Path, help="a corpus file the model's task can read")
     return parser
 
 
@@ -234,6 +249,60 @@ def cmd_build(path: Path, section: Optional[str], overrides: Dict[str, Any]) -> 
     output = model.predict(X)
     print(f"output: {_describe_data(output)}")
     return 0
+
+
+def cmd_train(path: Path, output: Optional[Path], overrides: Dict[str, Any]) -> int:
+    from catalogue import RegistryError
+    from thinc.api import ConfigValidationError
+
+    from .training import train
+
+    config = load_config(path, overrides)
+    for block in ("task", "model"):
+        if block not in config:
+            raise CommandError(f"the config has no [{block}] block")
+    if output is None:
+        print("note: no --output given, so the trained models are not saved")
+    try:
+        result = train(config, output)
+    except ConfigValidationError as err:
+        raise CommandError(str(err)) from None
+    except RegistryError as err:
+        raise CommandError(f"unknown function: {err}") from None
+    except (ValueError, TypeError, OSError) as err:
+        raise CommandError(_locate(config, str(err))) from None
+    if output is not None:
+        print(
+            f"saved {output / 'model-best'} (epoch {result.best_epoch}) and {output / 'model-last'}"
+        )
+    return 0
+
+
+def cmd_evaluate(model_dir: Path, corpus: Path) -> int:
+    from .pipeline import load
+
+    try:
+        pipeline = load(model_dir)
+        examples = pipeline.task.read(corpus)
+        if not examples:
+            raise CommandError(f"{corpus}: the corpus is empty")
+        pipeline.task.check(examples, corpus)
+        scores = pipeline.evaluate(examples)
+    except (ValueError, OSError) as err:
+        raise CommandError(str(err)) from None
+    words = sum(len(eg.doc) for eg in examples)
+    print(f"{model_dir} on {corpus}: {len(examples)} docs, {words} words")
+    rows = [(key, _format_score(value)) for key, value in scores.items()]
+    _print_table(("metric", "value"), rows)
+    return 0
+
+
+def _format_score(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_format_score(v)}" for k, v in value.items())
+    return str(value)
 
 
 def initialize_on_samples(model: Any) -> Tuple[Any, str]:

@@ -1,0 +1,81 @@
+"""What a trainable task is: its corpus reader, loss, decoding and metric.
+
+Each family package contributes a task through the ``arch_tasks`` entry-point
+group (registry ``tasks``); ``archs train`` looks the task up by the name given
+in the config's ``[task]`` block and drives it with the shared loop in
+``arch_tok2vec.training``.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
+
+from thinc.api import Model
+
+
+class CorpusError(ValueError):
+    """Bad corpus input; the message names the file and line at fault."""
+
+    def __init__(self, path: Any, line: int, message: str):
+        self.path = str(path)
+        self.line = line
+        where = f"{self.path}, line {line}" if line else self.path
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class Example:
+    """A Doc with its gold annotation (the shape of ``gold`` is the task's)."""
+
+    doc: Any
+    gold: Any
+
+
+class Task:
+    """Base class of the training tasks. Subclasses fill in the methods.
+
+    ``score_key`` names the metric that selects the best model.
+    """
+
+    name: str = "task"
+    score_key: str = "score"
+
+    def sample(self) -> Tuple[List[Example], List[Example]]:
+        """A small (train, dev) corpus embedded in the package, for trying
+        ``archs train`` without data."""
+        raise NotImplementedError
+
+    def read(self, path: Path) -> List[Example]:
+        """Read a corpus file into examples (raise CorpusError on bad input)."""
+        raise NotImplementedError
+
+    def initialize(self, model: Model, examples: Sequence[Example]) -> None:
+        """Learn the label set from training examples and initialize the model."""
+        raise NotImplementedError
+
+    def get_loss(self, examples: Sequence[Example], guesses: Any) -> Tuple[float, Any]:
+        """The loss of the model's output on a batch, and its gradient."""
+        raise NotImplementedError
+
+    def predict(self, model: Model, docs: Sequence[Any]) -> List[Any]:
+        """Decode the model's output into one annotation per doc."""
+        raise NotImplementedError
+
+    def score(self, examples: Sequence[Example], predictions: Sequence[Any]) -> Dict[str, Any]:
+        """Metrics of predictions against gold; must include ``score_key``."""
+        raise NotImplementedError
+
+    def check(self, examples: Sequence[Example], path: Path) -> None:
+        """Check examples read for evaluation against what the task learned
+        (e.g. unknown labels); raise CorpusError naming the file."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        """What must be saved beside the weights (e.g. the labels)."""
+        return {}
+
+    def from_dict(self, data: Dict[str, Any]) -> "Task":
+        """Restore what ``to_dict`` saved."""
+        return self
+
+    def annotate(self, docs: Iterable[Any], predictions: Iterable[Any]) -> None:
+        """Set predictions on the docs (optional)."""

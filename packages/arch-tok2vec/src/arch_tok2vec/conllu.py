@@ -1,0 +1,118 @@
+"""A strict CoNLL-U reader (UD format), shared by the tagging and parsing tasks.
+
+It yields one ``Sentence`` per block of token lines. Syntactic words are kept;
+multi-word token ranges (``3-4``) only contribute their SpaceAfter, and empty
+nodes (``8.1``) are skipped. Any malformed line raises ``CorpusError`` naming the
+file and the line, so no bad data is silently dropped.
+"""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, List, Optional, Union
+
+from .task import CorpusError
+
+_RANGE = re.compile(r"^[1-9][0-9]*-[1-9][0-9]*$")
+_EMPTY = re.compile(r"^[0-9]+\.[1-9][0-9]*$")
+_WORD = re.compile(r"^[1-9][0-9]*$")
+
+
+@dataclass
+class Word:
+    """One syntactic word: the CoNLL-U columns, and the line it came from."""
+
+    form: str
+    lemma: str
+    upos: str
+    xpos: str
+    feats: str
+    head: Optional[int]
+    deprel: str
+    space_after: bool
+    line: int
+
+
+@dataclass
+class Sentence:
+    words: List[Word] = field(default_factory=list)
+    sent_id: str = ""
+    text: str = ""
+    line: int = 0
+
+
+def read_conllu(path: Union[str, Path]) -> Iterator[Sentence]:
+    """Read a CoNLL-U file sentence by sentence (see the module docstring)."""
+    path = Path(path)
+    if not path.exists():
+        raise CorpusError(path, 0, "file not found")
+    sentence = Sentence()
+    range_end = 0
+    range_space = True
+    n_sentences = 0
+    with path.open(encoding="utf8") as file:
+        for number, raw in enumerate(file, 1):
+            line = raw.rstrip("\n").rstrip("\r")
+            if not line.strip():
+                if sentence.words:
+                    n_sentences += 1
+                    yield sentence
+                elif sentence.line and not sentence.words:
+                    raise CorpusError(path, number, "sentence has comments but no words")
+                sentence = Sentence()
+                range_end = 0
+                continue
+            if not sentence.line:
+                sentence.line = number
+            if line.startswith("#"):
+                key, _, value = line[1:].partition("=")
+                if key.strip() == "sent_id":
+                    sentence.sent_id = value.strip()
+                elif key.strip() == "text":
+                    sentence.text = value.strip()
+                continue
+            columns = line.split("\t")
+            if len(columns) != 10:
+                raise CorpusError(
+                    path, number, f"expected 10 tab-separated columns, found {len(columns)}"
+                )
+            token_id = columns[0]
+            if _RANGE.match(token_id):
+                start, end = map(int, token_id.split("-"))
+                if end < start or start != len(sentence.words) + 1:
+                    raise CorpusError(path, number, f"bad multi-word token range {token_id!r}")
+                range_end = end
+                range_space = "SpaceAfter=No" not in columns[9].split("|")
+                continue
+            if _EMPTY.match(token_id):
+                continue
+            if not _WORD.match(token_id):
+                raise CorpusError(path, number, f"bad token id {token_id!r}")
+            if int(token_id) != len(sentence.words) + 1:
+                raise CorpusError(
+                    path,
+                    number,
+                    f"token id {token_id} out of order (expected {len(sentence.words) + 1})",
+                )
+            form, lemma, upos, xpos, feats, head, deprel = columns[1:8]
+            if not form:
+                raise CorpusError(path, number, "empty FORM")
+            if head == "_":
+                head_value: Optional[int] = None
+            elif head.isdigit():
+                head_value = int(head)
+            else:
+                raise CorpusError(path, number, f"HEAD must be a number or _, got {head!r}")
+            index = int(token_id)
+            if range_end and index <= range_end:
+                space = range_space if index == range_end else False
+            else:
+                space = "SpaceAfter=No" not in columns[9].split("|")
+            sentence.words.append(
+                Word(form, lemma, upos, xpos, feats, head_value, deprel, space, number)
+            )
+        if sentence.words:
+            n_sentences += 1
+            yield sentence
+    if not n_sentences:
+        raise CorpusError(path, 0, "no sentences found (empty or only comments)")

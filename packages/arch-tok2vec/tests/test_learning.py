@@ -3,11 +3,11 @@
 import time
 from collections import Counter
 
-import conllu
 import numpy
 from thinc.api import Adam, Config, Softmax, chain, fix_random_seed, with_array
 
 from arch_tok2vec import Doc, Vocab, registry
+from arch_tok2vec.conllu import read_conllu
 
 TOK2VEC = """
 [model]
@@ -23,15 +23,12 @@ subword_features = true
 
 
 def read_upos(path, limit):
-    """(words, UPOS tags) of the first ``limit`` sentences; multi-word token
-    ranges and empty nodes are skipped, their syntactic words kept."""
+    """(words, UPOS tags) of the first ``limit`` sentences (syntactic words)."""
     sentences = []
-    with path.open(encoding="utf8") as file:
-        for sentence in conllu.parse_incr(file):
-            tokens = [t for t in sentence if isinstance(t["id"], int)]
-            sentences.append(([t["form"] for t in tokens], [t["upos"] for t in tokens]))
-            if len(sentences) == limit:
-                break
+    for sentence in read_conllu(path):
+        sentences.append(([w.form for w in sentence.words], [w.upos for w in sentence.words]))
+        if len(sentences) == limit:
+            break
     return sentences
 
 

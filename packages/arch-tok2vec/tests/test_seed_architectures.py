@@ -218,3 +218,14 @@ def test_bilstm_encoder_bytes_round_trip():
     for a, b in zip(other.predict(X), before):
         assert a.dtype == numpy.float32 and a.shape == b.shape
         numpy.testing.assert_array_equal(a, b)
+
+
+def test_models_pickle():
+    import pickle
+
+    for model in (HashEmbedCNN(None, 8, 1, 20, 2, 1, True), CharacterEmbed(8, 10, 4, 3, False)):
+        model.initialize(X=DOCS)
+        copy = pickle.loads(pickle.dumps(model))
+        for a, b in zip(copy.predict(DOCS), model.predict(DOCS)):
+            numpy.testing.assert_array_equal(a, b)
+        assert [y.shape for y in copy.predict([Doc([])])] == [(0, 8)]

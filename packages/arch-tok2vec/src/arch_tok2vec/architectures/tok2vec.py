@@ -7,7 +7,8 @@ translated onto the released construction; see docs/architectures.md.
 """
 
 import warnings
-from typing import Any, List, Optional, Sequence, Tuple, Union, cast
+from functools import partial
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union, cast
 
 from thinc.api import (
     HashEmbed,
@@ -83,18 +84,22 @@ def _empty_batches_ok(model: Model, width: int) -> Model:
     thinc's Ragged collapses empty data to shape (0, 0), so such a batch loses
     its width on the way through ``concatenate`` and the next layer fails. The
     root node gets a forward that answers an all-empty batch directly; the tree,
-    parameters and all other outputs are unchanged.
+    parameters and all other outputs are unchanged, and the model still pickles.
     """
-    forward = model._func
-
-    def guarded(model: Model, docs: Any, is_train: bool) -> Any:
-        if docs and not any(len(doc) for doc in docs):
-            outputs = [model.ops.alloc2f(0, width) for _ in docs]
-            return outputs, lambda d_outputs: []
-        return forward(model, docs, is_train)
-
-    model._func = guarded
+    model._func = partial(_guarded_forward, model._func, width)
     return model
+
+
+def _guarded_forward(
+    forward: Callable, width: int, model: Model, docs: Any, is_train: bool
+) -> Tuple[Any, Callable]:
+    if docs and not any(len(doc) for doc in docs):
+        return [model.ops.alloc2f(0, width) for _ in docs], _no_gradient
+    return forward(model, docs, is_train)
+
+
+def _no_gradient(d_outputs: Any) -> List[Any]:
+    return []
 
 
 def _wants_vectors(pretrained_vectors: Any) -> bool:

@@ -34,7 +34,14 @@ def _pkg(name: str) -> str:
 def _install(session: nox.Session, packages, extras: str = "test") -> None:
     """Install the given local packages (and arch-tok2vec), with extras."""
     names = [CORE] + [p for p in packages if p != CORE]
-    session.install(*[f"{_pkg(name)}[{extras}]" if extras else _pkg(name) for name in names])
+    targets = [f"{_pkg(name)}[{extras}]" if extras else _pkg(name) for name in names]
+    # uv caches a local project's build keyed on its pyproject.toml only, so a
+    # changed source file could be tested from a stale wheel: always rebuild ours.
+    fresh = []
+    if session.venv_backend == "uv":
+        for name in names:
+            fresh += ["--reinstall-package", name]
+    session.install(*fresh, *targets)
 
 
 def _pytest(session: nox.Session, *paths: str) -> None:

@@ -217,7 +217,7 @@ def evaluate(
 
 
 def _epoch_line(task: Task, result: EpochResult, improved: bool) -> str:
-    shown = {k: v for k, v in result.scores.items() if isinstance(v, (int, float))}
+    shown = {k: v for k, v in result.scores.items() if isinstance(v, float)}
     scores = "  ".join(f"{k} {v:.4f}" for k, v in shown.items())
     mark = "  (best)" if improved else ""
     return (

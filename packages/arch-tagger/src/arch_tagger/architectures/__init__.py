@@ -1,0 +1,1 @@
+"""The tagger architecture: a function that composes layers into a Model."""

@@ -126,8 +126,23 @@ def _check_alone(session: nox.Session, package: str, kind: str, artifact: Path, 
 
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """The main job: show what is installed and build the example models."""
+    """The main job: list what is installed, build the example models, then train
+    every config in configs/ on its task's sample corpus, print the scores and
+    save the models (under .nox/demo/tmp/models, emptied first)."""
     _install(session, PACKAGES, extras="")
     session.run("archs", "list")
     for config in sorted((ROOT / "docs" / "examples").glob("*.cfg")):
         session.run("archs", "build", str(config))
+    models = Path(session.create_tmp()) / "models"
+    session.run("rm", "-rf", str(models), external=True)
+    for config in sorted((ROOT / "configs").glob("*.cfg")):
+        output = models / config.stem
+        session.run("archs", "train", str(config), "--output", str(output))
+        session.run(
+            "python",
+            "-c",
+            "import sys, arch_tok2vec; model = arch_tok2vec.load(sys.argv[1]); "
+            "print(sys.argv[1], model.meta['scores']); "
+            "print(model(['The storm closed the old bridge on Monday.']))",
+            str(output / "model-best"),
+        )

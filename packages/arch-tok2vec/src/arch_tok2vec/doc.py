@@ -203,8 +203,9 @@ class Doc:
     def to_array(self, attrs):
         """Export token attributes as uint64 values, as spaCy's ``Doc.to_array``.
 
-        attrs: An attribute name or id (gives a 1-d array), or a list of them
-            (gives an array of shape (len(doc), len(attrs))).
+        attrs: An attribute name or id, or a list of them. As in spaCy, the
+            result has shape (len(doc), len(attrs)) for two or more attributes
+            and is 1-d for one (given alone or in a list).
         """
         single = isinstance(attrs, (str, int))
         key = attrs if single else tuple(attrs)
@@ -216,7 +217,7 @@ class Doc:
         if self._norms is not None:
             for j in norm_at:
                 out[:, j] = numpy.where(self._norms != 0, self._norms, out[:, j])
-        return out[:, 0] if single else out
+        return out[:, 0] if len(columns) == 1 else out
 
     def to_utf8_array(self, nr_char: int = 10) -> numpy.ndarray:
         """Per token, ``nr_char`` UTF-8 bytes of its text, taken alternately from

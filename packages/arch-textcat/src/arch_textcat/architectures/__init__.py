@@ -1,0 +1,1 @@
+"""The text classification architectures: functions that compose layers into a Model."""

@@ -1,0 +1,139 @@
+"""The text-classification task: corpora (JSONL, CSV, NLU++ JSON), training with
+``archs train``, metrics and errors."""
+
+import csv
+import json
+from pathlib import Path
+
+import numpy
+import pytest
+from thinc.api import Config
+
+from arch_textcat.task import TextcatTask, _auc
+from arch_tok2vec import load, registry
+from arch_tok2vec.cli import main
+from arch_tok2vec.training import train
+
+CONFIG = Path(__file__).resolve().parents[3] / "configs" / "textcat.cfg"
+
+
+def test_task_is_registered():
+    task = registry.tasks.get("arch.textcat.v1")(exclusive_classes=False, threshold=0.3)
+    assert isinstance(task, TextcatTask) and not task.exclusive
+    with pytest.raises(ValueError, match="threshold must be between 0 and 1"):
+        registry.tasks.get("arch.textcat.v1")(threshold=1.5)
+
+
+def test_sample_corpus_trains_and_reloads(tmp_path):
+    result = train(Config().from_disk(CONFIG), tmp_path, log=lambda s: None, progress=False)
+    assert result.epochs[-1].loss < result.epochs[0].loss
+    # Three balanced labels: always predicting one gives macro F of about 0.17.
+    assert result.best_score > 0.45
+    model = load(tmp_path / "model-best")
+    (scores,) = model(["Heavy snow and strong winds are expected tonight."])
+    assert set(scores) == {"FOOD", "SPORT", "WEATHER"}
+    assert abs(sum(scores.values()) - 1.0) < 1e-5
+
+
+def test_banking77_csv_exclusive(data_dir, tmp_path, capsys):
+    with (data_dir / "banking77" / "train.csv").open(encoding="utf8", newline="") as file:
+        header, *rows = list(csv.reader(file))
+    # 15 intents keep it quick: SparseLinear's weights grow with the label count and
+    # Adam updates all of them at every step.
+    intents = sorted({label for _, label in rows})[:15]
+    rows = [row for row in rows if row[1] in intents]
+    rng = numpy.random.default_rng(0)
+    picked = [rows[i] for i in rng.permutation(len(rows))]
+    cut = len(picked) * 4 // 5
+    for name, part in (("train.csv", picked[:cut]), ("dev.csv", picked[cut:])):
+        with (tmp_path / name).open("w", encoding="utf8", newline="") as file:
+            csv.writer(file).writerows([header] + part)
+    args = ["train", str(CONFIG), "--output", str(tmp_path / "out")]
+    args += ["--paths.train", str(tmp_path / "train.csv"), "--paths.dev", str(tmp_path / "dev.csv")]
+    args += ["--training.max_epochs", "5", "--training.batch_size", "32"]
+    assert main(args) == 0
+    capsys.readouterr()
+    best = load(tmp_path / "out" / "model-best")
+    dev = best.task.read(tmp_path / "dev.csv")
+    # Labels absent from the small training slice are unknown to the model.
+    known = [eg for eg in dev if set(eg.gold["cats"]) <= set(best.task.labels)]
+    scores = best.evaluate([eg for eg in known if max(eg.gold["cats"].values()) == 1.0])
+    # 15 intents: a constant guess is right under 10% of the time.
+    assert scores["accuracy"] > 0.6
+
+
+def test_cooking_jsonl_multilabel(data_dir, tmp_path):
+    source = data_dir / "cooking_stackexchange"
+    (tmp_path / "train.jsonl").write_text(
+        "".join((source / "cooking-train.jsonl").read_text(encoding="utf8").splitlines(True)[:800])
+    )
+    (tmp_path / "dev.jsonl").write_text(
+        "".join((source / "cooking-dev.jsonl").read_text(encoding="utf8").splitlines(True)[:400])
+    )
+    config = Config().from_disk(CONFIG)
+    config["model"]["exclusive_classes"] = False
+    config["task"]["exclusive_classes"] = False
+    config["paths"] = {"train": str(tmp_path / "train.jsonl"), "dev": str(tmp_path / "dev.jsonl")}
+    config["training"].update({"max_epochs": 8, "batch_size": 32})
+    result = train(config, None, log=lambda s: None, progress=False)
+    best = max(result.epochs, key=lambda e: e.scores["macro_f"]).scores
+    assert best["macro_auc"] > 0.75  # a random scorer gets 0.5
+    assert 0.0 <= best["accuracy"] <= 1.0 and len(best["per_label"]) == 11
+
+
+def test_reads_nlupp_folds_with_globs(data_dir):
+    task = TextcatTask(exclusive_classes=False)
+    folder = data_dir / "nlupp" / "banking"
+    examples = task.read(Path(f"{folder}/fold[0-9].json,{folder}/fold1[0-5].json"))
+    assert len(examples) == 1658  # the README's count for folds 0-15
+    assert any(not any(eg.gold["cats"].values()) for eg in examples)  # no intent at all
+    assert max(sum(eg.gold["cats"].values()) for eg in examples) >= 2
+
+
+def test_metrics():
+    task = TextcatTask(exclusive_classes=False)
+    task.labels = ["a", "b"]
+    from arch_tok2vec import Doc, Example
+
+    examples = [Example(Doc(["x"]), {"cats": {"a": 1.0, "b": 0.0}}) for _ in range(2)]
+    examples += [Example(Doc(["y"]), {"cats": {"a": 0.0, "b": 1.0}})]
+    predictions = [{"a": 0.9, "b": 0.1}, {"a": 0.4, "b": 0.7}, {"a": 0.2, "b": 0.8}]
+    scores = task.score(examples, predictions)
+    assert scores["accuracy"] == pytest.approx(2 / 3)
+    assert scores["per_label"]["a"] == {"p": 1.0, "r": 0.5, "f": pytest.approx(2 / 3)}
+    assert scores["micro_f"] == pytest.approx(2 * (2 / 3) * (2 / 3) / (4 / 3))
+    assert _auc(numpy.array([0.1, 0.4, 0.35, 0.8]), numpy.array([0, 0, 1, 1], bool)) == 0.75
+    assert _auc(numpy.array([0.5, 0.5]), numpy.array([0, 1], bool)) == 0.5
+
+
+def test_bad_corpora_name_file_and_line(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["train", str(CONFIG), "--output", str(out), "--training.max_epochs", "1"]) == 0
+    saved = (out / "model-best" / "model.bin").read_bytes()
+    capsys.readouterr()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"text": "ok", "cats": {"FOOD": 1.0, "SPORT": 0.0}}\n{"text": oops}\n')
+    base = ["train", str(CONFIG), "--output", str(out), "--paths.dev", str(broken)]
+    assert main(base + ["--paths.train", str(broken)]) == 1
+    assert f"{broken}, line 2: invalid JSON" in capsys.readouterr().err
+    multi = tmp_path / "multi.jsonl"
+    multi.write_text(json.dumps({"text": "a", "cats": {"FOOD": 1.0, "SPORT": 1.0}}) + "\n")
+    assert main(base[:-1] + [str(multi), "--paths.train", str(multi)]) == 1
+    err = capsys.readouterr().err
+    assert f"{multi}, line 1: exclusive_classes is true but this text has 2 positive labels" in err
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("text,label\nhello there,FOOD\nwhat a match,TENNIS\n")
+    assert main(["evaluate", str(out / "model-best"), str(unknown)]) == 1
+    assert f"{unknown}, line 3: unknown label 'TENNIS'" in capsys.readouterr().err
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    assert main(["evaluate", str(out / "model-best"), str(empty)]) == 1
+    assert "the corpus is empty" in capsys.readouterr().err
+    assert (out / "model-best" / "model.bin").read_bytes() == saved
+
+
+def test_task_and_model_must_agree_on_exclusive_classes(tmp_path, capsys):
+    args = ["train", str(CONFIG), "--task.exclusive_classes", "false"]
+    assert main(args + ["--training.max_epochs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "exclusive_classes disagrees between [task] (False) and [model] (True)" in err

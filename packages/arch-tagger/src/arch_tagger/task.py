@@ -7,7 +7,6 @@ Registered as ``arch.tagger.v1`` in the ``arch_tasks`` entry-point group::
     column = "upos"     # or "xpos"
 """
 
-from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
@@ -27,6 +26,7 @@ class TaggerTask(Task):
     """
 
     name = "tagger"
+    sample_files = ("arch_tagger", "train.conllu", "dev.conllu")
     score_key = "tag_acc"
 
     def __init__(self, column: str = "upos"):
@@ -34,14 +34,6 @@ class TaggerTask(Task):
             raise ValueError(f"column must be one of {', '.join(COLUMNS)}, got {column!r}")
         self.column = column
         self.labels: List[str] = []
-
-    def sample(self) -> Tuple[List[Example], List[Example]]:
-        folder = resources.files("arch_tagger") / "sample"
-        with resources.as_file(folder / "train.conllu") as train:
-            train_examples = self.read(train)
-        with resources.as_file(folder / "dev.conllu") as dev:
-            dev_examples = self.read(dev)
-        return train_examples, dev_examples
 
     def read(self, path: Path) -> List[Example]:
         examples = []

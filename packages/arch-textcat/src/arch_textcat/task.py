@@ -18,7 +18,6 @@ A path may list several files separated by commas, each possibly a glob pattern
 import csv
 import glob
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -36,6 +35,7 @@ class TextcatTask(Task):
     """
 
     name = "textcat"
+    sample_files = ("arch_textcat", "train.jsonl", "dev.jsonl")
     score_key = "macro_f"
 
     def __init__(self, exclusive_classes: bool = True, threshold: float = 0.5):
@@ -46,14 +46,6 @@ class TextcatTask(Task):
         self.labels: List[str] = []
 
     # -- corpora -------------------------------------------------------------
-
-    def sample(self) -> Tuple[List[Example], List[Example]]:
-        folder = resources.files("arch_textcat") / "sample"
-        with resources.as_file(folder / "train.jsonl") as train:
-            train_examples = self.read(train)
-        with resources.as_file(folder / "dev.jsonl") as dev:
-            dev_examples = self.read(dev)
-        return train_examples, dev_examples
 
     def read(self, path: Path) -> List[Example]:
         examples: List[Example] = []

@@ -7,6 +7,7 @@ in the config's ``[task]`` block and drives it with the shared loop in
 """
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
@@ -39,11 +40,21 @@ class Task:
 
     name: str = "task"
     score_key: str = "score"
+    # The embedded sample corpus: (package, train file, dev file) in <package>/sample/.
+    sample_files: Tuple[str, str, str] = ("", "", "")
 
     def sample(self) -> Tuple[List[Example], List[Example]]:
         """A small (train, dev) corpus embedded in the package, for trying
-        ``archs train`` without data."""
-        raise NotImplementedError
+        ``archs train`` without data (read from ``sample_files``)."""
+        package, train_name, dev_name = self.sample_files
+        if not package:
+            raise ValueError(f"task {self.name} has no sample corpus: give paths.train and dev")
+        folder = resources.files(package) / "sample"
+        with (
+            resources.as_file(folder / train_name) as train,
+            resources.as_file(folder / dev_name) as dev,
+        ):
+            return self.read(train), self.read(dev)
 
     def read(self, path: Path) -> List[Example]:
         """Read a corpus file into examples (raise CorpusError on bad input)."""

@@ -58,7 +58,10 @@ class Doc:
     vocab: The lexeme table and vectors to use (default: one shared Vocab).
     sent_starts: Per token, True where a sentence starts (default: the whole
         doc is one sentence).
-    ents: Entity spans as (start, end, label) token offsets.
+    ents: Entity spans as (start, end, label) or (start, end, label, kb_id) token
+        offsets.
+    heads: Per token, the index of its syntactic head (a root is its own head).
+    deps: Per token, the dependency label of the arc to its head.
     norms: Per token, a NORM string that overrides the lexeme's norm (as setting
         ``token.norm_`` does in spaCy); None keeps the default.
     """
@@ -70,8 +73,10 @@ class Doc:
         *,
         vocab: Optional[Vocab] = None,
         sent_starts: Optional[Sequence[bool]] = None,
-        ents: Sequence[Tuple[int, int, str]] = (),
+        ents: Sequence[Tuple[Any, ...]] = (),
         norms: Optional[Sequence[Optional[str]]] = None,
+        heads: Optional[Sequence[int]] = None,
+        deps: Optional[Sequence[str]] = None,
     ):
         words = list(words)
         if "" in words:
@@ -95,7 +100,11 @@ class Doc:
         if norms is not None:
             self.set_norms(norms)
         self._sent_starts = self._check_sent_starts(sent_starts)
-        self.ents: List[Span] = [Span(self, start, end, label) for start, end, label in ents]
+        self.ents: List[Span] = [Span(self, *ent) for ent in ents]
+        self.heads: Optional[List[int]] = None
+        self.deps: Optional[List[str]] = None
+        if heads is not None or deps is not None:
+            self.set_parse(heads, deps)
 
     @classmethod
     def from_text(cls, text: str, *, vocab: Optional[Vocab] = None) -> "Doc":
@@ -134,6 +143,19 @@ class Doc:
         if starts:
             starts[0] = True
         return starts
+
+    def set_parse(self, heads: Optional[Sequence[int]], deps: Optional[Sequence[str]]) -> None:
+        """Set the dependency parse: head index and label per token."""
+        n = len(self.words)
+        if heads is None or deps is None:
+            raise ValueError("Doc parse needs both heads and deps")
+        if len(heads) != n or len(deps) != n:
+            raise ValueError(f"Doc has {n} words but got {len(heads)} heads and {len(deps)} deps")
+        bad = [i for i, head in enumerate(heads) if not 0 <= int(head) < n]
+        if bad:
+            raise ValueError(f"Doc head of token {bad[0]} is {heads[bad[0]]}, not in 0..{n - 1}")
+        self.heads = [int(head) for head in heads]
+        self.deps = [str(dep) for dep in deps]
 
     def set_norms(self, norms: Sequence[Optional[str]]) -> None:
         """Override the NORM of tokens (None leaves a token's lexeme norm)."""
@@ -265,6 +287,18 @@ class Token:
     def is_sent_start(self) -> bool:
         return self.doc.sent_starts[self.i]
 
+    @property
+    def head(self) -> "Token":
+        """The syntactic head (the token itself for a root or an unparsed Doc)."""
+        heads = self.doc.heads
+        return Token(self.doc, heads[self.i]) if heads is not None else self
+
+    @property
+    def dep_(self) -> str:
+        """The dependency label ("" for an unparsed Doc)."""
+        deps = self.doc.deps
+        return deps[self.i] if deps is not None else ""
+
     def _attr(self, attr: str) -> int:
         return int(self.doc.to_array(attr)[self.i])
 
@@ -304,17 +338,19 @@ class Token:
 
 
 class Span:
-    """A view of tokens ``start`` to ``end`` (exclusive) of a Doc, with an optional label."""
+    """A view of tokens ``start`` to ``end`` (exclusive) of a Doc, with an optional
+    label and knowledge-base ID (as on spaCy's entity spans)."""
 
-    __slots__ = ("doc", "start", "end", "label_")
+    __slots__ = ("doc", "start", "end", "label_", "kb_id_")
 
-    def __init__(self, doc: Doc, start: int, end: int, label: str = ""):
+    def __init__(self, doc: Doc, start: int, end: int, label: str = "", kb_id: str = ""):
         if not 0 <= start <= end <= len(doc):
             raise ValueError(f"Span [{start}:{end}] out of range for a Doc of {len(doc)} tokens")
         self.doc = doc
         self.start = start
         self.end = end
         self.label_ = label
+        self.kb_id_ = kb_id
 
     def __len__(self) -> int:
         return self.end - self.start

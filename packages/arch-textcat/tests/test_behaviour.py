@@ -182,7 +182,9 @@ def test_copies_keep_working(name, docs, vocab):
     model = build(name)
     model.initialize(X=docs, Y=labels(len(docs)))
     copy = model.copy()
-    numpy.testing.assert_array_equal(copy.predict(docs), model.predict(docs))
+    # thinc gives a copy the current ops (blis matrix products), so the two may
+    # differ by float32 rounding only
+    numpy.testing.assert_allclose(copy.predict(docs), model.predict(docs), rtol=1e-5, atol=1e-6)
     assert copy.predict([Doc([], vocab=vocab)]).shape == (1, N_LABELS)
 
 

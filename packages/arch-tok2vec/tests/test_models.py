@@ -171,4 +171,5 @@ def test_mish_tok2vec_is_batch_independent_when_built_here(fixtures_dir):
     docs = [doc for doc in case.X if len(doc)]
     batched = model.predict(docs)
     for doc, y in zip(docs, batched):
-        numpy.testing.assert_allclose(model.predict([doc])[0], y, atol=1e-6)
+        # BLAS blocking depends on the batch size: float32 rounding only
+        numpy.testing.assert_allclose(model.predict([doc])[0], y, rtol=1e-5, atol=1e-5)

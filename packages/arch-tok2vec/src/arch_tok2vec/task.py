@@ -68,6 +68,17 @@ class Task:
         """The loss of the model's output on a batch, and its gradient."""
         raise NotImplementedError
 
+    def update(self, model: Model, examples: Sequence[Example], sgd: Any) -> float:
+        """One training step on a batch; returns its loss. The default runs
+        ``model.begin_update`` on the docs, ``get_loss``, the backward pass and
+        ``model.finish_update(sgd)``; tasks whose model is not a plain
+        docs-to-output function (e.g. a transition-based parser) override it."""
+        guesses, backprop = model.begin_update([eg.doc for eg in examples])
+        loss, d_guesses = self.get_loss(examples, guesses)
+        backprop(d_guesses)
+        model.finish_update(sgd)
+        return float(loss)
+
     def predict(self, model: Model, docs: Sequence[Any]) -> List[Any]:
         """Decode the model's output into one annotation per doc."""
         raise NotImplementedError

@@ -162,11 +162,7 @@ def train(
         words = 0
         stop = ""
         for batch in _progress(batches, f"epoch {epoch}", progress):
-            guesses, backprop = model.begin_update([eg.doc for eg in batch])
-            batch_loss, d_guesses = task.get_loss(batch, guesses)
-            backprop(d_guesses)
-            model.finish_update(optimizer)
-            loss += batch_loss
+            loss += task.update(model, batch, optimizer)
             words += sum(len(eg.doc) for eg in batch)
             step += 1
             if settings["max_steps"] and step >= settings["max_steps"]:

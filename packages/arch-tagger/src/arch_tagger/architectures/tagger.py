@@ -10,6 +10,7 @@ from typing import Any, Callable, List, Optional
 from thinc.api import Model, Softmax, chain, with_array, zero_init
 from thinc.types import Floats2d
 
+from arch_tok2vec.ops import use_numpy_gemm
 from arch_tok2vec.validation import check_int
 
 DocLike = Any  # arch_tok2vec.Doc, spacy.tokens.Doc, or anything with the same features
@@ -44,7 +45,7 @@ def Tagger(
     model.set_ref("output_layer", output_layer)
     if model.init is not None:
         model.init = partial(_checked_init, model.init)
-    return model
+    return use_numpy_gemm(model)
 
 
 def _checked_init(

@@ -39,6 +39,7 @@ from thinc.types import Floats2d, Ragged
 
 from arch_tok2vec.attrs import ID, LOWER, ORTH, PREFIX, SHAPE, SUFFIX
 from arch_tok2vec.layers import FeatureExtractor, StaticVectors
+from arch_tok2vec.ops import use_numpy_gemm
 from arch_tok2vec.validation import check_int, check_rate
 
 from ..layers import extract_ngrams
@@ -80,7 +81,7 @@ def TextCatBOW(
         model = chain(model, with_cpu(activation, activation.ops))
     model.set_ref("output_layer", sparse_linear)
     model.attrs["multi_label"] = not exclusive_classes
-    return model
+    return use_numpy_gemm(model)
 
 
 def TextCatCNN(
@@ -182,7 +183,7 @@ def TextCatEnsemble(
     model.set_dim("nO", cast(int, nO))  # None leaves it to initialize
     model.set_ref("output_layer", bow.get_ref("output_layer"))
     model.attrs["multi_label"] = not exclusive_classes
-    return model
+    return use_numpy_gemm(model)
 
 
 def TextCat(
@@ -407,7 +408,7 @@ def _empty_batches_ok(model: AnyModel, pool_name: str) -> AnyModel:
 
     guarded.__wrapped__ = forward  # type: ignore[attr-defined]
     model._func = guarded
-    return model
+    return use_numpy_gemm(model)
 
 
 def _layers_after(node: AnyModel, name: str) -> Optional[List[AnyModel]]:

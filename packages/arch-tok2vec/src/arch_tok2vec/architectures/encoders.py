@@ -5,6 +5,7 @@ from typing import List
 from thinc.api import LSTM, Maxout, Mish, Model, chain, clone, expand_window, residual, with_padded
 from thinc.types import Floats2d
 
+from ..ops import use_numpy_gemm
 from ..validation import check_int, check_rate
 
 
@@ -22,7 +23,7 @@ def MaxoutWindowEncoder(
     """
     model = maxout_window_blocks(width, window_size, maxout_pieces, depth)
     model.attrs["receptive_field"] = window_size * depth
-    return model
+    return use_numpy_gemm(model)
 
 
 def maxout_window_blocks(
@@ -68,7 +69,7 @@ def MishWindowEncoder(width: int, window_size: int, depth: int) -> Model[Floats2
     model = clone(residual(block), depth)
     model.set_dim("nO", width)
     model.attrs["receptive_field"] = window_size * depth
-    return model
+    return use_numpy_gemm(model)
 
 
 def BiLSTMEncoder(
@@ -91,4 +92,4 @@ def BiLSTMEncoder(
         LSTM(width, width, bi=True, depth=depth, dropout=dropout)
     )
     model.attrs["takes_list"] = True
-    return model
+    return use_numpy_gemm(model)

@@ -25,6 +25,7 @@ from thinc.types import Floats2d
 
 from ..attrs import ID, NORM, ORTH, PREFIX, SHAPE, SUFFIX, intify_attr
 from ..layers import CharEmbed, FeatureExtractor, StaticVectors
+from ..ops import use_numpy_gemm
 from ..validation import check_int, check_rate, check_same_length
 from .encoders import BiLSTMEncoder, maxout_window_blocks
 
@@ -85,9 +86,10 @@ def _empty_batches_ok(model: Model, width: int) -> Model:
     its width on the way through ``concatenate`` and the next layer fails. The
     root node gets a forward that answers an all-empty batch directly; the tree,
     parameters and all other outputs are unchanged, and the model still pickles.
+    Its matrix products run on numpy's BLAS (see ``arch_tok2vec.ops``).
     """
     model._func = partial(_guarded_forward, model._func, width)
-    return model
+    return use_numpy_gemm(model)
 
 
 def _guarded_forward(

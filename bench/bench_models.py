@@ -1,0 +1,206 @@
+"""Words per second of arch's models against spaCy's own (spacy-legacy's v1 or
+spaCy core's), same config, same weights, in one process.
+
+Cases: ``doc_features`` (Doc construction + to_array), and for each model
+predict and train (forward + backward + Adam step) at batch 128 docs, on a
+Zipf-like synthetic corpus and on UD English EWT train.
+
+    python bench/bench_models.py --case tagger --quick
+"""
+
+from common import (
+    ab_times,
+    batches,
+    build_ours,
+    build_spacy,
+    corpora,
+    main,
+    n_words,
+    our_docs,
+    record,
+    spacy_docs,
+    spacy_vocab,
+)
+
+import numpy  # noqa: E402  (after common pins the thread pools)
+from thinc.api import Adam, fix_random_seed  # noqa: E402
+
+ATTRS = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+
+TOK2VEC = """
+[model]
+@architectures = "spacy.HashEmbedCNN.v1"
+pretrained_vectors = null
+width = 96
+depth = 4
+embed_size = 2000
+window_size = 1
+maxout_pieces = 3
+subword_features = true
+"""
+
+TAGGER = """
+[model]
+@architectures = "spacy.Tagger.v1"
+nO = null
+
+[model.tok2vec]
+@architectures = "spacy.HashEmbedCNN.v1"
+pretrained_vectors = null
+width = 96
+depth = 4
+embed_size = 2000
+window_size = 1
+maxout_pieces = 3
+subword_features = true
+"""
+
+TEXTCAT_ENSEMBLE = """
+[model]
+@architectures = "spacy.TextCatEnsemble.v1"
+exclusive_classes = true
+pretrained_vectors = null
+width = 64
+embed_size = 2000
+conv_depth = 2
+window_size = 1
+ngram_size = 1
+dropout = null
+nO = null
+"""
+
+TEXTCAT_BOW = """
+[model]
+@architectures = "spacy.TextCatBOW.v1"
+exclusive_classes = true
+ngram_size = 1
+no_output_layer = false
+nO = null
+"""
+
+TEXTCAT_CNN = """
+[model]
+@architectures = "spacy.TextCatCNN.v1"
+exclusive_classes = true
+nO = null
+
+[model.tok2vec]
+@architectures = "spacy.HashEmbedCNN.v1"
+pretrained_vectors = null
+width = 96
+depth = 4
+embed_size = 2000
+window_size = 1
+maxout_pieces = 3
+subword_features = true
+"""
+
+N_TAGS = 17
+N_CLASSES = 8
+
+
+def doc_features(quick: bool):
+    """Doc from words + to_array of the four HashEmbed attributes."""
+    results = []
+    repeats = 3 if quick else 7
+    for corpus_name, corpus in corpora(quick).items():
+        from arch_tok2vec import Doc as OurDoc
+        from arch_tok2vec.doc import default_vocab
+        from spacy.tokens import Doc as SpacyDoc
+
+        ours_vocab = default_vocab()
+        vocab = spacy_vocab()
+
+        def ours():
+            for words, spaces in corpus:
+                OurDoc(words, spaces, vocab=ours_vocab).to_array(ATTRS)
+
+        def theirs():
+            for words, spaces in corpus:
+                SpacyDoc(vocab, words=words, spaces=spaces).to_array(ATTRS)
+
+        a, b = ab_times(ours, theirs, repeats)
+        results.append(
+            record(
+                "doc",
+                f"Doc + to_array ({corpus_name})",
+                n_words(corpus),
+                a,
+                b,
+                "4 attrs, warm vocab",
+            )
+        )
+    return results
+
+
+def _targets(kind: str, docs, seed: int = 0):
+    """Gold-like targets for initialize and the train loss."""
+    rng = numpy.random.default_rng(seed)
+    if kind == "tokens":
+        return [numpy.eye(N_TAGS, dtype="f")[rng.integers(0, N_TAGS, len(doc))] for doc in docs]
+    if kind == "docs":
+        return numpy.eye(N_CLASSES, dtype="f")[rng.integers(0, N_CLASSES, len(docs))]
+    return None
+
+
+def _model_case(group: str, config: str, kind: str):
+    def run(quick: bool):
+        results = []
+        repeats = 3 if quick else 5
+        for corpus_name, corpus in corpora(quick).items():
+            fix_random_seed(0)
+            ours_docs = our_docs(corpus)
+            their_docs = spacy_docs(corpus)
+            sample = ours_docs[:64]
+            targets = _targets(kind, sample)
+            ours = build_ours(config)
+            ours.initialize(X=sample, Y=targets)
+            theirs, _ = build_spacy(config)
+            theirs.initialize(X=spacy_docs(corpus[:64]), Y=targets)
+            theirs.from_bytes(ours.to_bytes())
+            ours_batches = batches(ours_docs)
+            their_batches = batches(their_docs)
+            words = n_words(corpus)
+
+            def predict(model, doc_batches):
+                def go():
+                    for batch in doc_batches:
+                        model.predict(batch)
+
+                return go
+
+            a, b = ab_times(
+                predict(ours, ours_batches), predict(theirs, their_batches), repeats
+            )
+            results.append(record(group, f"{group} predict ({corpus_name})", words, a, b))
+
+            def train(model, doc_batches):
+                optimizer = Adam(0.001)
+
+                def go():
+                    for batch in doc_batches:
+                        output, backprop = model.begin_update(batch)
+                        # loss 0.5 * |output|^2: the gradient is the output itself
+                        backprop(output)
+                        model.finish_update(optimizer)
+
+                return go
+
+            a, b = ab_times(train(ours, ours_batches), train(theirs, their_batches), repeats)
+            results.append(record(group, f"{group} train ({corpus_name})", words, a, b))
+        return results
+
+    return run
+
+
+CASES = {
+    "doc_features": doc_features,
+    "tok2vec": _model_case("tok2vec HashEmbedCNN", TOK2VEC, "none"),
+    "tagger": _model_case("tagger", TAGGER, "tokens"),
+    "textcat_ensemble": _model_case("textcat Ensemble", TEXTCAT_ENSEMBLE, "docs"),
+    "textcat_bow": _model_case("textcat BOW", TEXTCAT_BOW, "docs"),
+    "textcat_cnn": _model_case("textcat CNN", TEXTCAT_CNN, "docs"),
+}
+
+if __name__ == "__main__":
+    main(CASES)

@@ -1,0 +1,269 @@
+"""What every benchmark script shares: one thread, the corpora, the two model
+builders (ours and spaCy's own), A/B timing and the result records.
+
+Import this module before numpy: it pins the BLAS/OpenMP thread pools to one
+thread so both sides run on the same footing.
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple  # noqa: E402
+
+import catalogue  # noqa: E402
+import numpy  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("ARCH_DATA", ROOT.parent / "shared" / "data"))
+EWT_TRAIN = DATA / "ud_english_ewt" / "en_ewt-ud-train.conllu"
+BATCH = 128
+
+
+# --------------------------------------------------------------------------
+# corpora: lists of (words, spaces)
+
+Words = Tuple[List[str], List[bool]]
+
+
+def zipf_corpus(n_words: int = 100_000, seed: int = 0) -> List[Words]:
+    """Documents of 5-60 tokens over a Zipf-distributed vocabulary of made-up
+    words (letters, digits, capitals and punctuation mixed in), fixed seed."""
+    rng = numpy.random.default_rng(seed)
+    letters = numpy.array(list("abcdefghijklmnopqrstuvwxyz"))
+    vocab: List[str] = []
+    for i in range(50_000):
+        length = int(rng.integers(1, 12))
+        word = "".join(rng.choice(letters, length))
+        if i % 7 == 0:
+            word = word.capitalize()
+        if i % 23 == 0:
+            word = word + str(int(rng.integers(0, 1000)))
+        vocab.append(word)
+    vocab[:8] = [".", ",", "the", "of", "and", "to", "a", "in"]
+    ranks = numpy.arange(1, len(vocab) + 1)
+    probs = 1.0 / ranks**1.1
+    probs /= probs.sum()
+    docs: List[Words] = []
+    total = 0
+    while total < n_words:
+        length = int(rng.integers(5, 61))
+        ids = rng.choice(len(vocab), length, p=probs)
+        words = [vocab[i] for i in ids]
+        spaces = [bool(s) for s in rng.random(length) < 0.85]
+        docs.append((words, spaces))
+        total += length
+    return docs
+
+
+def ewt_corpus(max_words: Optional[int] = None) -> List[Words]:
+    """Sentences of UD English EWT train (surface tokens, SpaceAfter honoured)."""
+    docs: List[Words] = []
+    words: List[str] = []
+    spaces: List[bool] = []
+    total = 0
+    skip_until = 0
+    with EWT_TRAIN.open(encoding="utf8") as file:
+        for line in file:
+            line = line.rstrip("\n")
+            if not line:
+                if words:
+                    docs.append((words, spaces))
+                    total += len(words)
+                    if max_words and total >= max_words:
+                        break
+                words, spaces, skip_until = [], [], 0
+                continue
+            if line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if "." in cols[0]:
+                continue
+            if "-" in cols[0]:
+                start, end = cols[0].split("-")
+                skip_until = int(end)
+                words.append(cols[1])
+                spaces.append("SpaceAfter=No" not in cols[9])
+                continue
+            if int(cols[0]) <= skip_until:
+                continue
+            words.append(cols[1])
+            spaces.append("SpaceAfter=No" not in cols[9])
+    return docs
+
+
+def corpora(quick: bool) -> Dict[str, List[Words]]:
+    n = 10_000 if quick else 100_000
+    return {"zipf": zipf_corpus(n), "ewt": ewt_corpus(n)}
+
+
+def n_words(docs: Sequence[Words]) -> int:
+    return sum(len(words) for words, _ in docs)
+
+
+# --------------------------------------------------------------------------
+# the two sides
+
+
+class _WithoutArch:
+    """catalogue's entry-point table minus the arch-* distributions."""
+
+    def __init__(self, entry_points: Any):
+        self.entry_points = entry_points
+
+    def select(self, **kwargs: Any) -> List[Any]:
+        return [
+            ep
+            for ep in self.entry_points.select(**kwargs)
+            if not (ep.dist is not None and ep.dist.metadata["Name"].startswith("arch-"))
+        ]
+
+
+@contextlib.contextmanager
+def spacy_names() -> Iterator[None]:
+    """Within the block, spaCy's registries resolve names to spaCy's and
+    spacy-legacy's own functions even though arch is installed."""
+    original = catalogue.AVAILABLE_ENTRY_POINTS
+    catalogue.AVAILABLE_ENTRY_POINTS = _WithoutArch(original)
+    try:
+        yield
+    finally:
+        catalogue.AVAILABLE_ENTRY_POINTS = original
+
+
+def spacy_vocab() -> Any:
+    import spacy
+
+    return spacy.blank("en").vocab
+
+
+def build_spacy(config_text: str, section: str = "model") -> Tuple[Any, Callable]:
+    """spaCy's model from a config block, and the function that built it
+    (checked not to be ours)."""
+    from spacy.util import registry as spacy_registry
+    from thinc.api import Config
+
+    config = Config().from_str(config_text)
+    with spacy_names():
+        name = config[section]["@architectures"]
+        function = spacy_registry.get("architectures", name)
+        if function.__module__.startswith("arch_"):
+            raise RuntimeError(f"{name} resolved to arch's {function.__module__}")
+        model = spacy_registry.resolve(config)[section]
+    return model, function
+
+
+def build_ours(config_text: str, section: str = "model") -> Any:
+    from arch_tok2vec import registry
+    from thinc.api import Config
+
+    config = Config().from_str(config_text)
+    function = registry.get("architectures", config[section]["@architectures"])
+    if not function.__module__.startswith("arch_"):
+        raise RuntimeError(f"{function} is not arch's")
+    return registry.resolve(config)[section]
+
+
+def our_docs(corpus: Sequence[Words]) -> List[Any]:
+    from arch_tok2vec import Doc
+
+    return [Doc(words, spaces) for words, spaces in corpus]
+
+
+def spacy_docs(corpus: Sequence[Words], vocab: Any = None) -> List[Any]:
+    from spacy.tokens import Doc
+
+    vocab = vocab if vocab is not None else spacy_vocab()
+    return [Doc(vocab, words=words, spaces=spaces) for words, spaces in corpus]
+
+
+def batches(items: Sequence[Any], size: int = BATCH) -> List[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# --------------------------------------------------------------------------
+# timing and records
+
+
+def ab_times(
+    ours: Callable[[], Any], theirs: Callable[[], Any], repeats: int
+) -> Tuple[List[float], List[float]]:
+    """Seconds per run of each side, alternated A/B (B/A on odd repeats) after
+    one warm-up run of each."""
+    ours()
+    theirs()
+    a_times: List[float] = []
+    b_times: List[float] = []
+    for r in range(repeats):
+        order = [(ours, a_times), (theirs, b_times)]
+        if r % 2:
+            order.reverse()
+        for function, times in order:
+            start = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - start)
+    return a_times, b_times
+
+
+def rate_stats(words: int, seconds: Sequence[float]) -> Dict[str, float]:
+    rates = [words / s for s in seconds]
+    return {
+        "median": round(statistics.median(rates), 1),
+        "min": round(min(rates), 1),
+        "max": round(max(rates), 1),
+    }
+
+
+def record(
+    group: str,
+    name: str,
+    words: int,
+    ours_s: Sequence[float],
+    spacy_s: Optional[Sequence[float]],
+    notes: str = "",
+    unit: str = "words/s",
+) -> Dict[str, Any]:
+    ours = rate_stats(words, ours_s)
+    theirs = rate_stats(words, spacy_s) if spacy_s else None
+    ratio = round(ours["median"] / theirs["median"], 3) if theirs else None
+    return {
+        "group": group,
+        "name": name,
+        "unit": unit,
+        "ours": ours,
+        "spacy": theirs,
+        "ratio": ratio,
+        "notes": notes,
+    }
+
+
+def main(cases: Dict[str, Callable[[bool], List[Dict[str, Any]]]]) -> None:
+    """Command line of a benchmark script: ``--list``, ``--case NAME``,
+    ``--quick``, ``--out FILE``."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--case", action="append", default=[])
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(cases))
+        return
+    unknown = [name for name in args.case if name not in cases]
+    if unknown:
+        parser.error(f"unknown case {unknown[0]!r}; known: {', '.join(cases)}")
+    results: List[Dict[str, Any]] = []
+    for name in args.case or list(cases):
+        results.extend(cases[name](args.quick))
+    text = json.dumps({"results": results}, indent=2)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf8")
+    else:
+        print(text)

@@ -35,30 +35,48 @@ def extract_ngrams(ngram_size: int, attr: Union[int, str] = LOWER) -> Model[List
 def _forward(
     model: Model[List[Any], NgramBag], docs: Sequence[Any], is_train: bool
 ) -> Tuple[NgramBag, Callable]:
+    # The whole batch at once: the attribute values of all Docs end to end, the
+    # n-grams of that sequence minus those that cross a Doc boundary, then one
+    # sort by (Doc, key) instead of a ``unique`` per Doc.
     ops = model.ops
     xp = ops.xp
     size = model.attrs["ngram_size"]
     attr = model.attrs["attr"]
-    all_keys = []
-    all_counts = []
-    for doc in docs:
-        # One attribute gives a 1-d array; it must be contiguous for ops.ngrams.
-        ids = xp.ascontiguousarray(ops.asarray(doc.to_array(attr)).ravel(), dtype="uint64")
-        grams = [ids]
-        # A Doc shorter than n has no n-grams (and ops.ngrams rejects empty input).
-        grams += [ops.ngrams(n, ids) for n in range(2, min(size, len(ids)) + 1)]
-        keys, counts = xp.unique(xp.concatenate(grams), return_counts=True)
-        all_keys.append(keys)
-        all_counts.append(counts)
-    lengths = ops.asarray1i([len(keys) for keys in all_keys])
-    if all_keys:
-        keys = xp.concatenate(all_keys).astype("uint64")
-        counts = ops.asarray1f(xp.concatenate(all_counts))
-    else:
+    lengths = [len(doc) for doc in docs]
+    n_docs = len(lengths)
+    if sum(lengths) == 0:
         keys = xp.zeros((0,), dtype="uint64")
-        counts = ops.alloc1f(0)
+        return (keys, ops.alloc1f(0), ops.alloc1i(n_docs)), _no_gradient
+    ids = xp.ascontiguousarray(
+        xp.concatenate([ops.asarray(doc.to_array(attr)).ravel() for doc in docs]), dtype="uint64"
+    )
+    doc_lengths = xp.asarray(lengths, dtype="int64")
+    doc_of = xp.repeat(xp.arange(n_docs, dtype="int64"), doc_lengths)
+    # tokens left in the Doc from each position on (itself included)
+    ends = xp.cumsum(doc_lengths)
+    left = ends[doc_of] - xp.arange(len(ids), dtype="int64")
+    all_keys = [ids]
+    all_docs = [doc_of]
+    for n in range(2, min(size, int(doc_lengths.max())) + 1):
+        inside = left[: len(ids) - n + 1] >= n
+        all_keys.append(ops.ngrams(n, ids)[inside])
+        all_docs.append(doc_of[: len(ids) - n + 1][inside])
+    keys = xp.concatenate(all_keys)
+    owner = xp.concatenate(all_docs)
+    order = xp.lexsort((keys, owner))
+    keys = keys[order]
+    owner = owner[order]
+    new = xp.ones(len(keys), dtype=bool)
+    new[1:] = (keys[1:] != keys[:-1]) | (owner[1:] != owner[:-1])
+    starts = xp.flatnonzero(new)
+    counts = xp.diff(xp.append(starts, len(keys)))
+    unique_keys = keys[starts]
+    per_doc = xp.bincount(owner[starts], minlength=n_docs)
+    return (
+        (unique_keys, ops.asarray1f(counts), ops.asarray1i(per_doc)),
+        _no_gradient,
+    )
 
-    def backprop(d_output: Any) -> List[Any]:
-        return []
 
-    return (keys, counts, lengths), backprop
+def _no_gradient(d_output: Any) -> List[Any]:
+    return []

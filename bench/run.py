@@ -1,0 +1,186 @@
+"""Run benchmark scripts, each case in a fresh process, and write the report.
+
+    python bench/run.py [--quick] [--only NAME ...] [--out bench/results] [--prefix latest]
+    python bench/run.py --accuracy      # the accuracy_*.py scripts instead
+
+Each script follows the contract of ``common.main``: ``--list`` prints its
+cases, ``--case NAME --out FILE`` runs one and writes ``{"results": [...]}``.
+The peak resident memory of the process that ran a case is added to each of its
+records. Output: ``<prefix>.json``, ``<prefix>.md`` and, for speed runs,
+``<prefix>.png`` (the ours/spaCy ratios; needs matplotlib).
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+HERE = Path(__file__).resolve().parent
+SPEED_SCRIPTS = ["bench_models.py", "bench_parser.py", "bench_kb.py", "footprint.py"]
+ACCURACY_PREFIX = "accuracy_"
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+
+
+def list_cases(script: Path) -> List[str]:
+    out = subprocess.run(
+        [sys.executable, str(script), "--list"], capture_output=True, text=True, check=True
+    )
+    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
+
+
+def run_case(script: Path, case: str, quick: bool) -> List[Dict[str, Any]]:
+    """One case in a fresh process; its records with the process's peak memory."""
+    env = dict(os.environ, **{var: "1" for var in THREAD_VARS})
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.json"
+        command = [sys.executable, str(script), "--case", case, "--out", str(out)]
+        if quick:
+            command.append("--quick")
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=HERE, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise SystemExit(f"{script.name} --case {case} failed with exit code {code}")
+        records = json.loads(out.read_text(encoding="utf8"))["results"]
+    peak_mb = round(usage.ru_maxrss / 1024, 1)  # Linux reports KiB
+    for record in records:
+        record.setdefault("peak_rss_mb", peak_mb)
+        record["script"] = f"{script.name}:{case}"
+    print(f"  {script.name}:{case}: {len(records)} results, {seconds:.0f} s, {peak_mb} MB peak")
+    return records
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        if "median" in value:
+            return f"{value['median']:,.0f} ({value['min']:,.0f}-{value['max']:,.0f})"
+        return ", ".join(f"{k} {fmt(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def markdown(results: List[Dict[str, Any]], meta: Dict[str, Any]) -> str:
+    lines = [
+        f"# Benchmarks ({meta['date']})",
+        "",
+        f"{meta['machine']}; Python {meta['python']}; one thread; "
+        f"{'quick run' if meta['quick'] else 'full run'}. Ratio = ours / spaCy "
+        "(higher is better for rates, lower for times and sizes as noted).",
+        "",
+        "| group | benchmark | unit | ours | spaCy | ratio | peak MB | notes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        row = [
+            r["group"],
+            r["name"],
+            r.get("unit", ""),
+            fmt(r.get("ours")),
+            fmt(r.get("spacy")),
+            fmt(r.get("ratio")),
+            fmt(r.get("peak_rss_mb")),
+            r.get("notes", ""),
+        ]
+        lines.append("| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: List[Dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rated = [r for r in results if isinstance(r.get("ratio"), (int, float))]
+    if not rated:
+        return
+    names = [r["name"] for r in rated]
+    ratios = [r["ratio"] for r in rated]
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(rated) + 1.2))
+    colours = ["#3a7d44" if value >= 1.0 else "#c0392b" for value in ratios]
+    ax.barh(range(len(rated)), ratios, color=colours)
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(rated)))
+    ax.set_yticklabels(names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("ours / spaCy (median)")
+    for i, value in enumerate(ratios):
+        ax.text(value, i, f" {value:.2f}", va="center", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small corpora and few repeats")
+    parser.add_argument("--accuracy", action="store_true", help="run accuracy_*.py")
+    parser.add_argument("--only", action="append", default=[], help="script or script:case")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--prefix", default=None, help="file name stem (latest / accuracy)")
+    args = parser.parse_args()
+    if args.accuracy:
+        scripts = sorted(HERE.glob(f"{ACCURACY_PREFIX}*.py"))
+    else:
+        scripts = [HERE / name for name in SPEED_SCRIPTS if (HERE / name).exists()]
+    if not scripts:
+        raise SystemExit("no benchmark scripts found")
+    prefix = args.prefix or ("accuracy" if args.accuracy else "latest")
+    started = time.perf_counter()
+    results: List[Dict[str, Any]] = []
+    for script in scripts:
+        for case in list_cases(script):
+            if args.only and not any(
+                sel in (script.stem, script.name, f"{script.stem}:{case}") for sel in args.only
+            ):
+                continue
+            results.extend(run_case(script, case, args.quick))
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores".strip(),
+        "python": platform.python_version(),
+        "quick": args.quick,
+        "seconds": round(time.perf_counter() - started, 1),
+        "versions": versions(),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{prefix}.json").write_text(
+        json.dumps({"meta": meta, "results": results}, indent=2) + "\n", encoding="utf8"
+    )
+    (args.out / f"{prefix}.md").write_text(markdown(results, meta), encoding="utf8")
+    print(markdown(results, meta))
+    if not args.accuracy:
+        chart(results, args.out / f"{prefix}.png")
+    print(f"wrote {args.out / prefix}.json/.md in {meta['seconds']:.0f} s")
+
+
+def versions() -> Dict[str, Optional[str]]:
+    from importlib import metadata
+
+    names = ["thinc", "numpy", "spacy", "spacy-legacy", "torch", "transformers"]
+    names += sorted(
+        dist.metadata["Name"]
+        for dist in metadata.distributions()
+        if dist.metadata["Name"].startswith("arch-")
+    )
+    found: Dict[str, Optional[str]] = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+if __name__ == "__main__":
+    main()

@@ -95,6 +95,22 @@ maxout_pieces = 3
 subword_features = true
 """
 
+ENTITY_LINKER = """
+[model]
+@architectures = "spacy.EntityLinker.v1"
+nO = null
+
+[model.tok2vec]
+@architectures = "spacy.HashEmbedCNN.v1"
+pretrained_vectors = null
+width = 96
+depth = 2
+embed_size = 2000
+window_size = 1
+maxout_pieces = 3
+subword_features = true
+"""
+
 N_TAGS = 17
 N_CLASSES = 8
 
@@ -138,6 +154,8 @@ def _targets(kind: str, docs, seed: int = 0):
     rng = numpy.random.default_rng(seed)
     if kind == "tokens":
         return [numpy.eye(N_TAGS, dtype="f")[rng.integers(0, N_TAGS, len(doc))] for doc in docs]
+    if kind == "vectors":
+        return rng.standard_normal((len(docs), 64)).astype("f")
     if kind == "docs":
         return numpy.eye(N_CLASSES, dtype="f")[rng.integers(0, N_CLASSES, len(docs))]
     return None
@@ -207,6 +225,7 @@ CASES = {
     "textcat_ensemble": _model_case("textcat Ensemble", TEXTCAT_ENSEMBLE, "docs"),
     "textcat_bow": _model_case("textcat BOW", TEXTCAT_BOW, "docs"),
     "textcat_cnn": _model_case("textcat CNN", TEXTCAT_CNN, "docs"),
+    "entity_linker": _model_case("entity linker", ENTITY_LINKER, "vectors"),
 }
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ Zipf-like synthetic corpus and on UD English EWT train.
     python bench/bench_models.py --case tagger --quick
 """
 
+import common  # noqa: F401  (first: pins the BLAS threads before numpy loads)
+import numpy  # noqa: E402  (after common pins the thread pools)
 from common import (
     ab_times,
     batches,
@@ -21,8 +23,6 @@ from common import (
     spacy_docs,
     spacy_vocab,
 )
-
-import numpy  # noqa: E402  (after common pins the thread pools)
 from thinc.api import Adam, fix_random_seed  # noqa: E402
 
 ATTRS = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
@@ -120,18 +120,19 @@ def doc_features(quick: bool):
     results = []
     repeats = 3 if quick else 7
     for corpus_name, corpus in corpora(quick, full=100_000).items():
+        from spacy.tokens import Doc as SpacyDoc
+
         from arch_tok2vec import Doc as OurDoc
         from arch_tok2vec.doc import default_vocab
-        from spacy.tokens import Doc as SpacyDoc
 
         ours_vocab = default_vocab()
         vocab = spacy_vocab()
 
-        def ours():
+        def ours(corpus=corpus, vocab=ours_vocab):
             for words, spaces in corpus:
-                OurDoc(words, spaces, vocab=ours_vocab).to_array(ATTRS)
+                OurDoc(words, spaces, vocab=vocab).to_array(ATTRS)
 
-        def theirs():
+        def theirs(corpus=corpus, vocab=vocab):
             for words, spaces in corpus:
                 SpacyDoc(vocab, words=words, spaces=spaces).to_array(ATTRS)
 
@@ -187,9 +188,7 @@ def _model_case(group: str, config: str, kind: str):
 
                 return go
 
-            a, b = ab_times(
-                predict(ours, ours_batches), predict(theirs, their_batches), repeats
-            )
+            a, b = ab_times(predict(ours, ours_batches), predict(theirs, their_batches), repeats)
             results.append(
                 record(group, f"{group} predict ({corpus_name})", words, a, b, "batch 128 docs")
             )

@@ -162,8 +162,9 @@ def build_spacy(config_text: str, section: str = "model") -> Tuple[Any, Callable
 
 
 def build_ours(config_text: str, section: str = "model") -> Any:
-    from arch_tok2vec import registry
     from thinc.api import Config
+
+    from arch_tok2vec import registry
 
     config = Config().from_str(config_text)
     function = registry.get("architectures", config[section]["@architectures"])

@@ -61,9 +61,7 @@ def import_time(quick: bool) -> List[Dict[str, Any]]:
                 "ours": _stats(ours_ms),
                 "spacy": _stats(spacy_ms),
                 "ratio": None,
-                "notes": f"{theirs / ours:.1f}x faster than import spacy"
-                if ours > 0
-                else "",
+                "notes": f"{theirs / ours:.1f}x faster than import spacy" if ours > 0 else "",
             }
         )
     return results

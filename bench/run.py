@@ -147,7 +147,7 @@ def main() -> None:
             results.extend(run_case(script, case, args.quick))
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores".strip(),
+        "machine": f"{platform.machine()} {platform.processor()} {os.cpu_count()} cores",
         "python": platform.python_version(),
         "quick": args.quick,
         "seconds": round(time.perf_counter() - started, 1),

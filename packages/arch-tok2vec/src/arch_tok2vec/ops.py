@@ -35,7 +35,7 @@ def use_numpy_gemm(model: _ModelT) -> _ModelT:
     current = get_current_ops()
     if os.environ.get("ARCH_GEMM", "numpy").lower() == "blis":
         return model
-    if type(current) is not NumpyOps or not current.use_blis:
+    if type(current) is not NumpyOps or not getattr(current, "use_blis", False):
         return model
     ops = numpy_gemm_ops()
     for node in model.walk():

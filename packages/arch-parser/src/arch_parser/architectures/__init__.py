@@ -1,0 +1,1 @@
+"""The parser architecture: a function that composes layers into a Model."""

@@ -1,0 +1,286 @@
+"""The parsing and NER tasks for ``archs train`` / ``archs evaluate``.
+
+Registered in the ``arch_tasks`` entry-point group::
+
+    [task]
+    @tasks = "arch.parser.v1"     # CoNLL-U in; UAS, LAS, per-label LAS
+    min_action_freq = 30
+
+    [task]
+    @tasks = "arch.ner.v1"        # IOB2/BILUO token files, UNER, JSONL; P/R/F
+    strict_iob = false
+
+Both drive a ``spacy.TransitionBasedParser.v1`` model with the numpy runtime of
+this package (arc-eager or BILUO moves, dynamic-oracle training).
+"""
+
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple, cast
+
+from thinc.api import Model
+
+from arch_tok2vec import CorpusError, Doc, Example, Task
+from arch_tok2vec.conllu import read_conllu
+
+from .arc_eager import ROOT, ArcEager, ArcEagerBatch
+from .biluo import BiluoBatch, BiluoSystem, spans_to_biluo
+from .corpora import read_ner
+from .nonproj import TreeError, check_tree, deprojectivize
+from .runtime import check_model, parse, update
+
+AnyModel = Model[Any, Any]
+PUNCT = ("punct", "p")
+
+
+class ParserTask(Task):
+    """Dependency parsing with the arc-eager system.
+
+    min_action_freq: Labels seen fewer times in training (per move) are dropped;
+        their arcs are learned with the backoff label "dep" (spaCy's default 30).
+    """
+
+    name = "parser"
+    sample_files = ("arch_parser", "parser-train.conllu", "parser-dev.conllu")
+    score_key = "las"
+
+    def __init__(self, min_action_freq: int = 30):
+        if isinstance(min_action_freq, bool) or not isinstance(min_action_freq, int):
+            raise ValueError(f"min_action_freq must be an integer, got {min_action_freq!r}")
+        if min_action_freq < 0:
+            raise ValueError(f"min_action_freq must be >= 0, got {min_action_freq}")
+        self.min_action_freq = min_action_freq
+        self.moves: Optional[ArcEager] = None
+        self.root_label = "root"
+
+    def read(self, path: Path) -> List[Example]:
+        examples = []
+        for sentence in read_conllu(path):
+            heads, deps = [], []
+            n = len(sentence.words)
+            for word in sentence.words:
+                if word.head is None:
+                    raise CorpusError(path, word.line, "no HEAD (the parser needs full trees)")
+                if word.head > n:
+                    raise CorpusError(
+                        path, word.line, f"HEAD {word.head} is outside the sentence (1..{n})"
+                    )
+                if not word.deprel or word.deprel == "_":
+                    raise CorpusError(path, word.line, "no DEPREL")
+                heads.append(word.head - 1 if word.head else -1)
+                deps.append(word.deprel)
+            heads = [i if head == -1 else head for i, head in enumerate(heads)]
+            try:
+                check_tree(heads)
+            except TreeError as err:
+                raise CorpusError(path, sentence.line, f"not a tree: {err}") from None
+            doc = Doc([w.form for w in sentence.words], [w.space_after for w in sentence.words])
+            examples.append(Example(doc, {"heads": heads, "deps": deps, "line": sentence.line}))
+        return examples
+
+    def initialize(self, model: AnyModel, examples: Sequence[Example]) -> None:
+        trees = [(eg.gold["heads"], eg.gold["deps"]) for eg in examples]
+        self.moves = ArcEager.from_trees(trees, min_freq=self.min_action_freq)
+        roots = Counter(
+            dep for heads, deps in trees for i, (h, dep) in enumerate(zip(heads, deps)) if h == i
+        )
+        self.root_label = roots.most_common(1)[0][0] if roots else "root"
+        model.attrs["resize_output"](model, self.moves.n_moves)
+        check_model(model, self.moves)
+        model.initialize(X=[eg.doc for eg in examples[:16]])
+
+    def update(self, model: AnyModel, examples: Sequence[Example], sgd: Any) -> float:
+        moves = self._moves()
+        golds = [moves.gold_for(eg.gold["heads"], eg.gold["deps"]) for eg in examples]
+        return update(model, moves, [eg.doc for eg in examples], golds, sgd)
+
+    def _moves(self) -> ArcEager:
+        if self.moves is None:
+            raise ValueError("the parser task has no moves yet: initialize or load it first")
+        return self.moves
+
+    def predict(self, model: AnyModel, docs: Sequence[Any]) -> List[Dict[str, Any]]:
+        moves = self._moves()
+        batch = cast(ArcEagerBatch, parse(model, moves, docs))
+        out = []
+        for s in range(len(docs)):
+            heads, labels = batch.result(s)
+            heads, labels = deprojectivize(heads, labels)
+            labels = [self.root_label if label == ROOT else label for label in labels]
+            out.append({"heads": heads, "deps": labels, "sent_starts": batch.sentence_starts(s)})
+        return out
+
+    def annotate(self, docs: Any, predictions: Any) -> None:
+        """Set heads, deps and sentence starts on the docs."""
+        for doc, pred in zip(docs, predictions):
+            doc.set_parse(pred["heads"], pred["deps"])
+            doc._sent_starts = list(pred["sent_starts"])
+
+    def score(self, examples: Sequence[Example], predictions: Sequence[Any]) -> Dict[str, Any]:
+        return score_parse(
+            [(eg.gold["heads"], eg.gold["deps"]) for eg in examples],
+            [(p["heads"], p["deps"]) for p in predictions],
+        )
+
+    def check(self, examples: Sequence[Example], path: Path) -> None:
+        """Labels never seen in training are allowed: their arcs can only be
+        scored wrong (see ``unknown_label_words`` in the scores)."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "min_action_freq": self.min_action_freq,
+            "root_label": self.root_label,
+            "moves": self._moves().to_dict(),
+        }
+
+    def from_dict(self, data: Dict[str, Any]) -> "ParserTask":
+        self.min_action_freq = int(data["min_action_freq"])
+        self.root_label = data["root_label"]
+        self.moves = ArcEager({int(a): f for a, f in data["moves"].items()})
+        return self
+
+
+def score_parse(
+    golds: Sequence[Tuple[Sequence[int], Sequence[str]]],
+    guesses: Sequence[Tuple[Sequence[int], Sequence[str]]],
+) -> Dict[str, Any]:
+    """UAS, LAS (labels compared case-insensitively, punctuation included), LAS
+    without punctuation, and LAS per gold label."""
+    total = uas = las = 0
+    total_np = las_np = 0
+    per_label: Dict[str, List[int]] = {}
+    for (gh, gd), (ph, pd) in zip(golds, guesses):
+        for g_head, g_dep, p_head, p_dep in zip(gh, gd, ph, pd):
+            head_ok = g_head == p_head
+            label_ok = head_ok and g_dep.lower() == p_dep.lower()
+            total += 1
+            uas += head_ok
+            las += label_ok
+            if g_dep.lower() not in PUNCT:
+                total_np += 1
+                las_np += label_ok
+            counts = per_label.setdefault(g_dep, [0, 0])
+            counts[0] += label_ok
+            counts[1] += 1
+    return {
+        "las": las / total if total else 0.0,
+        "uas": uas / total if total else 0.0,
+        "las_no_punct": las_np / total_np if total_np else 0.0,
+        "words": total,
+        "per_label_las": {label: c / n for label, (c, n) in sorted(per_label.items())},
+    }
+
+
+class NerTask(Task):
+    """Named-entity recognition with the BILUO system.
+
+    strict_iob: Reject an I- tag that does not continue an entity of its type
+        (false: it starts a new entity, as conlleval reads it).
+    """
+
+    name = "ner"
+    sample_files = ("arch_parser", "ner-train.iob", "ner-dev.iob")
+    score_key = "ents_f"
+
+    def __init__(self, strict_iob: bool = False):
+        if not isinstance(strict_iob, bool):
+            raise ValueError(f"strict_iob must be true or false, got {strict_iob!r}")
+        self.strict_iob = strict_iob
+        self.moves: Optional[BiluoSystem] = None
+
+    def read(self, path: Path) -> List[Example]:
+        return [
+            Example(doc, {"spans": spans, "line": line})
+            for doc, spans, line in read_ner(path, self.strict_iob)
+        ]
+
+    def initialize(self, model: AnyModel, examples: Sequence[Example]) -> None:
+        self.moves = BiluoSystem.from_entities([eg.gold["spans"] for eg in examples])
+        model.attrs["resize_output"](model, self.moves.n_moves)
+        check_model(model, self.moves)
+        model.initialize(X=[eg.doc for eg in examples[:16]])
+
+    def _moves(self) -> BiluoSystem:
+        if self.moves is None:
+            raise ValueError("the NER task has no moves yet: initialize or load it first")
+        return self.moves
+
+    def update(self, model: AnyModel, examples: Sequence[Example], sgd: Any) -> float:
+        moves = self._moves()
+        golds = [moves.gold_for(spans_to_biluo(len(eg.doc), eg.gold["spans"])) for eg in examples]
+        return update(model, moves, [eg.doc for eg in examples], golds, sgd)
+
+    def predict(self, model: AnyModel, docs: Sequence[Any]) -> List[List[Tuple[int, int, str]]]:
+        moves = self._moves()
+        batch = cast(BiluoBatch, parse(model, moves, docs))
+        return [batch.result(s) for s in range(len(docs))]
+
+    def annotate(self, docs: Any, predictions: Any) -> None:
+        """Set the entity spans on the docs."""
+        from arch_tok2vec import Span
+
+        for doc, spans in zip(docs, predictions):
+            doc.ents = [Span(doc, start, end, label) for start, end, label in spans]
+
+    def score(self, examples: Sequence[Example], predictions: Sequence[Any]) -> Dict[str, Any]:
+        return score_ents([eg.gold["spans"] for eg in examples], predictions)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"strict_iob": self.strict_iob, "moves": self._moves().to_dict()}
+
+    def from_dict(self, data: Dict[str, Any]) -> "NerTask":
+        self.strict_iob = bool(data["strict_iob"])
+        self.moves = BiluoSystem({int(a): f for a, f in data["moves"].items()})
+        return self
+
+
+def score_ents(
+    golds: Sequence[Sequence[Tuple[int, int, str]]],
+    guesses: Sequence[Sequence[Tuple[int, int, str]]],
+) -> Dict[str, Any]:
+    """Exact-match entity precision, recall and F, overall and per label."""
+    counts: Dict[str, List[int]] = {}  # label -> [true positives, guessed, gold]
+    for gold, guess in zip(golds, guesses):
+        gold_set = {(s[0], s[1], s[2]) for s in gold}
+        guess_set = {(s[0], s[1], s[2]) for s in guess}
+        for span in gold_set:
+            counts.setdefault(span[2], [0, 0, 0])[2] += 1
+        for span in guess_set:
+            row = counts.setdefault(span[2], [0, 0, 0])
+            row[1] += 1
+            row[0] += span in gold_set
+
+    def prf(tp: int, guessed: int, gold: int) -> Dict[str, float]:
+        p = tp / guessed if guessed else 0.0
+        r = tp / gold if gold else 0.0
+        return {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0}
+
+    tp = sum(c[0] for c in counts.values())
+    guessed = sum(c[1] for c in counts.values())
+    gold_n = sum(c[2] for c in counts.values())
+    overall = prf(tp, guessed, gold_n)
+    return {
+        "ents_p": overall["p"],
+        "ents_r": overall["r"],
+        "ents_f": overall["f"],
+        "entities": gold_n,
+        "per_label": {label: prf(*c) for label, c in sorted(counts.items())},
+    }
+
+
+def parser_task(min_action_freq: int = 30) -> ParserTask:
+    """The dependency-parsing task (see ParserTask).
+
+    min_action_freq: Labels seen fewer times in training (per move) are dropped;
+        their arcs are learned with the backoff label "dep" (spaCy's default 30).
+    """
+    return ParserTask(min_action_freq)
+
+
+def ner_task(strict_iob: bool = False) -> NerTask:
+    """The named-entity task (see NerTask).
+
+    strict_iob: Reject an I- tag that does not continue an entity of its type
+        (false: it starts a new entity, as conlleval reads it).
+    """
+    return NerTask(strict_iob)

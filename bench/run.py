@@ -27,11 +27,15 @@ ACCURACY_PREFIX = "accuracy_"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 
+WHOLE = "all"
+
+
 def list_cases(script: Path) -> List[str]:
-    out = subprocess.run(
-        [sys.executable, str(script), "--list"], capture_output=True, text=True, check=True
-    )
-    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    """The script's cases, or one case for the whole script when it has no
+    ``--list`` (it then runs in one process)."""
+    out = subprocess.run([sys.executable, str(script), "--list"], capture_output=True, text=True)
+    cases = [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    return cases if out.returncode == 0 and cases else [WHOLE]
 
 
 def run_case(script: Path, case: str, quick: bool) -> List[Dict[str, Any]]:
@@ -39,7 +43,9 @@ def run_case(script: Path, case: str, quick: bool) -> List[Dict[str, Any]]:
     env = dict(os.environ, **{var: "1" for var in THREAD_VARS})
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
-        command = [sys.executable, str(script), "--case", case, "--out", str(out)]
+        command = [sys.executable, str(script), "--out", str(out)]
+        if case != WHOLE:
+            command += ["--case", case]
         if quick:
             command.append("--quick")
         start = time.perf_counter()

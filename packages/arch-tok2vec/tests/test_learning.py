@@ -33,7 +33,7 @@ def read_upos(path, limit):
 
 
 def test_tok2vec_learns_upos_on_ud_ewt(data_dir):
-    start = time.time()
+    start = time.process_time()
     fix_random_seed(0)
     ewt = data_dir / "ud_english_ewt"
     train = read_upos(ewt / "en_ewt-ud-train.conllu", 1500)
@@ -63,9 +63,9 @@ def test_tok2vec_learns_upos_on_ud_ewt(data_dir):
     majority = Counter(tag for _, tags in train for tag in tags).most_common(1)[0][0]
     baseline = sum(g == majority for g in gold) / len(gold)
     print(
-        f"dev accuracy {accuracy:.3f}, majority baseline {baseline:.3f}, {time.time() - start:.1f}s"
+        f"dev accuracy {accuracy:.3f}, majority baseline {baseline:.3f}, {time.process_time() - start:.1f}s"
     )
     assert len(gold) > 8000
     assert baseline < 0.25
     assert accuracy > 0.80
-    assert time.time() - start < 60
+    assert time.process_time() - start < 60

@@ -35,9 +35,21 @@ def test_docs_have_examples():
     assert len(_configs()) >= 10
 
 
+@pytest.fixture(scope="session")
+def tiny_transformer(tmp_path_factory):
+    """A tiny random BERT on disk, for the examples that load ${paths.transformer}."""
+    from arch_transformers.tiny import write_tiny_bert
+
+    return write_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), max_length=512)
+
+
 @pytest.mark.parametrize("index", range(len(_configs())))
-def test_example_config_builds(index):
-    config = Config().from_str(_configs()[index])
+def test_example_config_builds(index, request):
+    text = _configs()[index]
+    overrides = {}
+    if "${paths.transformer}" in text:  # no download: point the example at a local model
+        overrides["paths.transformer"] = str(request.getfixturevalue("tiny_transformer"))
+    config = Config().from_str(text, overrides=overrides)
     model = registry.resolve(config)["model"]
     X, _ = initialize_on_samples(model)
     assert model.predict(X) is not None

@@ -292,9 +292,34 @@ def cmd_evaluate(model_dir: Path, corpus: Path) -> int:
         raise CommandError(str(err)) from None
     words = sum(len(eg.doc) for eg in examples)
     print(f"{model_dir} on {corpus}: {len(examples)} docs, {words} words")
-    rows = [(key, _format_score(value)) for key, value in scores.items()]
+    rows = [(key, _format_score(value)) for key, value in scores.items() if not _is_table(value)]
     _print_table(("metric", "value"), rows)
+    for key, value in scores.items():
+        if _is_table(value):
+            print(f"\n{key}")
+            _print_breakdown(value)
     return 0
+
+
+def _is_table(value: Any) -> bool:
+    """A breakdown (per label, per tag): a non-empty dict, printed as its own table."""
+    return isinstance(value, dict) and bool(value)
+
+
+def _print_breakdown(value: Dict[str, Any]) -> None:
+    """One row per key; a column per metric when the values are dicts themselves."""
+    columns: List[str] = []
+    for item in value.values():
+        if isinstance(item, dict):
+            columns += [name for name in item if name not in columns]
+    if columns:
+        rows = [
+            [key] + [_format_score(item.get(name, "")) for name in columns]
+            for key, item in value.items()
+        ]
+        _print_table(["label", *columns], rows)
+    else:
+        _print_table(("label", "value"), [(key, _format_score(v)) for key, v in value.items()])
 
 
 def _format_score(value: Any) -> str:

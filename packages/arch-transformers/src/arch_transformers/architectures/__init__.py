@@ -1,0 +1,1 @@
+"""The architectures: functions that compose layers into Models."""

@@ -242,6 +242,11 @@ def cmd_build(path: Path, section: Optional[str], overrides: Dict[str, Any]) -> 
                 value = node.get_param(name)
                 n_params += value.size
                 shapes.append(f"{name}{tuple(value.shape)}")
+        for shim in node.shims:
+            held = _shim_weights(shim)
+            if held:
+                n_params += held
+                shapes.append(f"{type(shim).__name__}: {held:,} weights")
         rows.append((f"#{i}", _short(node.name), dims, " ".join(shapes)))
     _print_table(("node", "name", "dims", "params"), rows)
     print()
@@ -320,6 +325,14 @@ def _print_breakdown(value: Dict[str, Any]) -> None:
         _print_table(["label", *columns], rows)
     else:
         _print_table(("label", "value"), [(key, _format_score(v)) for key, v in value.items()])
+
+
+def _shim_weights(shim: Any) -> int:
+    """The number of weights a shim's wrapped model (e.g. a PyTorch module) holds."""
+    parameters = getattr(getattr(shim, "_model", None), "parameters", None)
+    if not callable(parameters):
+        return 0
+    return sum(int(weights.numel()) for weights in parameters())
 
 
 def _format_score(value: Any) -> str:

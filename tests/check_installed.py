@@ -9,11 +9,11 @@ from importlib import resources
 from importlib.metadata import distribution
 
 from arch_tok2vec import registry
-from arch_tok2vec.registry import REGISTRY_GROUPS
+from arch_tok2vec.registry import ENTRY_POINT_GROUPS
 
 
 def main(dist_name: str) -> int:
-    groups = {group: name for name, group in REGISTRY_GROUPS.items()}
+    groups = ENTRY_POINT_GROUPS
     dist = distribution(dist_name)
     checked = 0
     for ep in dist.entry_points:

@@ -5,11 +5,11 @@ import pytest
 
 from arch_tok2vec import registry
 from arch_tok2vec.introspect import find
-from arch_tok2vec.registry import REGISTRY_GROUPS
+from arch_tok2vec.registry import ENTRY_POINT_GROUPS
 
 from declared import declared
 
-GROUP_TO_REGISTRY = {group: name for name, group in REGISTRY_GROUPS.items()}
+GROUP_TO_REGISTRY = ENTRY_POINT_GROUPS
 
 
 def test_every_package_declares_something():

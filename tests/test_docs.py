@@ -72,7 +72,9 @@ def test_every_registered_name_has_a_section_with_its_parameters(name):
         for p in inspect.signature(func).parameters.values()
         if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     ]
-    rows = re.findall(r"^\| `?(\w+)`? \|", sections[name], flags=re.M)
+    # the rows of the section's parameter table (other tables may follow it)
+    table = re.search(r"^\| Parameter \|.*\n(?:\|.*\n?)*", sections[name], flags=re.M)
+    rows = re.findall(r"^\| `?(\w+)`? \|", table.group() if table else "", flags=re.M)
     rows = [r for r in rows if r != "Parameter"]
     assert rows == params, f"{name}: table lists {rows}, the function takes {params}"
     doc = inspect.getdoc(func) or ""

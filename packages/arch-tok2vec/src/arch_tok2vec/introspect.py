@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
-from .registry import REGISTRY_GROUPS
+from .registry import ENTRY_POINT_GROUPS
 
 if sys.version_info >= (3, 10):
     from importlib.metadata import EntryPoint, entry_points
@@ -55,13 +55,13 @@ class Registered:
 
 def registered(registries: Optional[List[str]] = None) -> Iterator[Registered]:
     """Every function declared in the entry-point groups of our registries."""
-    for registry_name, group in REGISTRY_GROUPS.items():
+    seen = set()
+    for group, registry_name in ENTRY_POINT_GROUPS.items():
         if registries and registry_name not in registries:
             continue
-        seen = set()
         for ep in sorted(entry_points(group=group), key=lambda ep: ep.name):
-            if ep.name not in seen:
-                seen.add(ep.name)
+            if (registry_name, ep.name) not in seen:
+                seen.add((registry_name, ep.name))
                 yield Registered(registry_name, ep.name, ep)
 
 

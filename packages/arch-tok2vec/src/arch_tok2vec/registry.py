@@ -7,8 +7,33 @@ importing a module of ours: installing the distribution is what makes its names
 resolvable.
 """
 
+from typing import Any, Dict, List, Sequence
+
 import catalogue
 from thinc.api import registry as thinc_registry
+
+
+class _Registry(catalogue.Registry):
+    """A catalogue registry that also reads an arch-only entry-point group.
+
+    Names declared there resolve through ``arch_tok2vec.registry`` but stay
+    invisible to spaCy, which reads only the ``spacy_*`` group: that is where a
+    family declares a name it provides but that is not a drop-in for the
+    function of the same name in spaCy or its plugins (so installing arch
+    cannot change what spaCy builds). The spaCy group is searched first.
+    """
+
+    def __init__(self, namespace: Sequence[str], arch_group: str):
+        super().__init__(namespace, entry_points=True)
+        self.arch_group = arch_group
+
+    def _get_entry_points(self) -> List[Any]:
+        found = list(super()._get_entry_points())
+        if hasattr(catalogue.AVAILABLE_ENTRY_POINTS, "select"):
+            found += list(catalogue.AVAILABLE_ENTRY_POINTS.select(group=self.arch_group))
+        else:  # pragma: no cover (Python < 3.10)
+            found += list(catalogue.AVAILABLE_ENTRY_POINTS.get(self.arch_group, []))
+        return found
 
 
 class registry(thinc_registry):
@@ -18,10 +43,10 @@ class registry(thinc_registry):
     ``@assets``, ``@misc`` and ``@span_getters`` block of a config.
     """
 
-    architectures = catalogue.create("spacy", "architectures", entry_points=True)
+    architectures = _Registry(("spacy", "architectures"), "arch_architectures")
     assets = catalogue.create("spacy", "assets", entry_points=True)
     misc = catalogue.create("spacy", "misc", entry_points=True)
-    span_getters = catalogue.create("spacy", "span_getters", entry_points=True)
+    span_getters = _Registry(("spacy", "span_getters"), "arch_span_getters")
     tasks = catalogue.create("arch", "tasks", entry_points=True)
     readers = catalogue.create("arch", "readers", entry_points=True)
 
@@ -35,4 +60,18 @@ REGISTRY_GROUPS = {
     "tasks": "arch_tasks",
     "readers": "arch_readers",
 }
-"""Each registry this package reads, with the entry-point group that fills it."""
+"""Each registry this package reads, with the entry-point group that fills it
+(the group spaCy reads too)."""
+
+ARCH_ONLY_GROUPS = {
+    "architectures": "arch_architectures",
+    "span_getters": "arch_span_getters",
+}
+"""Registries that also read a group spaCy does not: for names we provide that
+are not drop-ins for a spaCy plugin's function of the same name."""
+
+ENTRY_POINT_GROUPS: Dict[str, str] = {
+    **{group: name for name, group in REGISTRY_GROUPS.items()},
+    **{group: name for name, group in ARCH_ONLY_GROUPS.items()},
+}
+"""Every entry-point group we read, with the registry it fills."""

@@ -123,6 +123,9 @@ def spacy(session: nox.Session) -> None:
     session.run("rm", "-rf", str(pipelines), external=True)
     compat = ROOT / "tests" / "spacy_compat"
     session.run(python, str(compat / "make_pipelines.py"), str(pipelines), external=True)
+    session.run(
+        python, str(compat / "make_parser_pipelines.py"), str(pipelines / "parser"), external=True
+    )
     session.env["ARCH_SPACY_PURE_PYTHON"] = python
     session.env["ARCH_SPACY_PIPELINES"] = str(pipelines)
     _pytest(session, str(compat))

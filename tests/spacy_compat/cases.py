@@ -33,14 +33,27 @@ def family_cases() -> Dict[str, str]:
 
 
 def config_for(name: str) -> str:
-    """The first example config that uses ``name`` and otherwise only names of covered
-    families or thinc's ("" if none): configs of pending families may need things
-    this venv lacks."""
-    covered = {n for dist, _, n, _ in compat.arch_entry_points() if dist in compat.families()}
-    for config in all_cases().values():
-        names = compat.names_in(config)
-        if name in names and all(
-            n in covered or not n.startswith(("spacy", "arch.")) for n in names
-        ):
-            return config
+    """The config the discovery test resolves through spaCy for ``name``: the family's
+    DISCOVERY_CONFIGS entry if any, else the first example config that uses ``name``
+    and otherwise only names of covered families or thinc's ("" if none): configs of
+    pending families may need things this venv lacks. Configs whose names are all in
+    spaCy's registries come first (a name declared only in arch's groups, e.g.
+    spacy-transformers.TransformerModel.v1, or in a group spaCy has no registry for,
+    e.g. spacy_assets, is one spaCy cannot resolve)."""
+    families = compat.families()
+    for family in families.values():
+        if name in getattr(family, "DISCOVERY_CONFIGS", {}):
+            return family.DISCOVERY_CONFIGS[name]
+    unseen = {n for f in families.values() for n in getattr(f, "NO_SPACY_REGISTRY", {})}
+    in_spacy = {
+        n for dist, _, n, _ in compat.spacy_entry_points() if dist in families and n not in unseen
+    }
+    covered = {n for dist, _, n, _ in compat.arch_entry_points() if dist in families}
+    for known in (in_spacy, covered):
+        for config in all_cases().values():
+            names = compat.names_in(config)
+            if name in names and all(
+                n in known or not n.startswith(("spacy", "arch.")) for n in names
+            ):
+                return config
     return ""

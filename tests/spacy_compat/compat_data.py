@@ -8,6 +8,7 @@ same sentences and texts. Every slice is deterministic (file order, no sampling)
 import csv
 import json
 import os
+import random
 from pathlib import Path
 from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
 
@@ -39,6 +40,31 @@ class Sentence(NamedTuple):
     pos: List[str]
     heads: List[int]  # absolute index of each word's head (a root is its own head)
     deps: List[str]
+
+
+class Mention(NamedTuple):
+    """A linked mention: word span [start, end), entity type, gold Wikidata QID."""
+
+    start: int
+    end: int
+    label: str
+    kb_id: str
+
+
+class LinkedSentence(NamedTuple):
+    """One sentence with its linked, non-overlapping mentions."""
+
+    words: List[str]
+    spaces: List[bool]
+    mentions: List[Mention]
+
+
+class KBData(NamedTuple):
+    """A small knowledge base: (QID, frequency, vector) rows and (alias, QIDs, priors)."""
+
+    vector_length: int
+    entities: List[Tuple[str, float, List[float]]]
+    aliases: List[Tuple[str, List[str], List[float]]]
 
 
 def data_dir() -> Path:
@@ -155,6 +181,120 @@ def sentences(name: str, split: str) -> List[Sentence]:
     if name == "ewt":
         return ewt(split, 0, 300 if split == "train" else 80)
     raise KeyError(f"unknown sentence set {name!r}")
+
+
+GUM_SLICE = {"train": 400, "dev": 120}
+"""Sentences with at least one linked proper-name mention, first in file order."""
+KB_VECTOR_LENGTH = 24
+
+
+def gum_aliases() -> Dict[str, Dict[str, int]]:
+    """alias -> {QID: count in GUM train} from the shared alias table."""
+    table: Dict[str, Dict[str, int]] = {}
+    path = data_dir() / "gum_entity_linking" / "aliases_train.tsv"
+    with open(path, encoding="utf8") as fh:
+        next(fh)
+        for line in fh:
+            alias, _, qid, count, _ = line.rstrip("\n").split("\t")
+            table.setdefault(alias, {})[qid] = table.get(alias, {}).get(qid, 0) + int(count)
+    return table
+
+
+def _spaces(text: str, words: List[str]) -> Optional[List[bool]]:
+    """Whether each word is followed by a space in ``text`` (None if the words do not
+    spell the text)."""
+    spaces, pos = [], 0
+    for i, word in enumerate(words):
+        found = text.find(word, pos)
+        if found < 0 or text[pos:found].strip():
+            return None
+        if i:
+            spaces.append(found > pos)
+        pos = found + len(word)
+    return spaces + [False]
+
+
+def gum_links(split: str) -> List[LinkedSentence]:
+    """The GUM entity-linking slice: the first GUM_SLICE[split] sentences of ``split``
+    with a proper-name mention whose text is an alias of the table (train: whose
+    (alias, QID) pair is in it, so every gold entity is in the KB). Nested mentions:
+    the shortest wins, overlapping longer ones are dropped."""
+    table = gum_aliases()
+    out: List[LinkedSentence] = []
+    with open(data_dir() / "gum_entity_linking" / f"{split}.jsonl", encoding="utf8") as fh:
+        for line in fh:
+            record = json.loads(line)
+            words = record["words"]
+            spaces = _spaces(record["text"], words)
+            if spaces is None:
+                continue
+            chosen: List[Mention] = []
+            taken = set()
+            for m in sorted(record["mentions"], key=lambda m: (m["end"] - m["start"], m["start"])):
+                span = "".join(
+                    w + (" " if s else "")
+                    for w, s in zip(words[m["start"] : m["end"]], spaces[m["start"] : m["end"]])
+                ).rstrip(" ")
+                known = table.get(span, {})
+                if "PROPN" not in m["upos"] or not known:
+                    continue
+                if split == "train" and m["wikidata"] not in known:
+                    continue
+                cells = set(range(m["start"], m["end"]))
+                if cells & taken:
+                    continue
+                taken |= cells
+                chosen.append(Mention(m["start"], m["end"], m["entity_type"], m["wikidata"]))
+            if chosen:
+                out.append(LinkedSentence(words, spaces, sorted(chosen)))
+            if len(out) == GUM_SLICE[split]:
+                break
+    return out
+
+
+def gum_kb() -> KBData:
+    """A KB for the GUM slice: every alias its mentions use (both splits), with all
+    the QIDs the alias table gives it (prior = share of the alias's train count),
+    and one pseudo-random vector per QID (seeded by the QID, the same everywhere)."""
+    table = gum_aliases()
+    used = set()
+    for split in ("train", "dev"):
+        for sent in gum_links(split):
+            for m in sent.mentions:
+                used.add(
+                    "".join(
+                        w + (" " if s else "")
+                        for w, s in zip(sent.words[m.start : m.end], sent.spaces[m.start : m.end])
+                    ).rstrip(" ")
+                )
+    aliases = []
+    freq: Dict[str, int] = {}
+    for alias in sorted(used):
+        qids = sorted(table[alias])
+        total = sum(table[alias].values())
+        aliases.append((alias, qids, [table[alias][q] / total for q in qids]))
+        for q in qids:
+            freq[q] = freq.get(q, 0) + table[alias][q]
+    entities = []
+    for qid in sorted(freq):
+        rng = random.Random(qid)
+        vector = [rng.gauss(0, 1) for _ in range(KB_VECTOR_LENGTH)]
+        entities.append((qid, float(freq[qid]), vector))
+    return KBData(KB_VECTOR_LENGTH, entities, aliases)
+
+
+def links(name: str, split: str) -> List[LinkedSentence]:
+    """A named entity-linking slice."""
+    if name == "gum":
+        return gum_links(split)
+    raise KeyError(f"unknown entity-linking set {name!r}")
+
+
+def kb_data(name: str) -> KBData:
+    """The knowledge base of a named entity-linking slice."""
+    if name == "gum":
+        return gum_kb()
+    raise KeyError(f"unknown knowledge base {name!r}")
 
 
 # fmt: off

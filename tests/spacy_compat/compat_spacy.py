@@ -11,16 +11,33 @@ from typing import Any, Dict, List, Sequence
 import compat_data
 import numpy
 import spacy
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.training import Example
 
 
 def make_nlp(spec: Dict[str, Any]) -> Any:
-    """A blank English pipeline with the spec's components (factory, config)."""
+    """A blank English pipeline with the spec's components (factory, config). A spec
+    with "kb" (a compat_data.kb_data name) gets that knowledge base, built as spaCy's
+    own InMemoryLookupKB, in every entity_linker."""
     nlp = spacy.blank("en")
     for factory, config in spec["components"]:
-        nlp.add_pipe(factory, config=config)
+        pipe = nlp.add_pipe(factory, config=config)
+        if factory == "entity_linker" and spec.get("kb"):
+            pipe.set_kb(lambda vocab, name=spec["kb"]: make_kb(vocab, name))
     return nlp
+
+
+def make_kb(vocab: Any, name: str) -> Any:
+    """spaCy's InMemoryLookupKB filled from compat_data.kb_data(name)."""
+    from spacy.kb import InMemoryLookupKB
+
+    data = compat_data.kb_data(name)
+    kb = InMemoryLookupKB(vocab, entity_vector_length=data.vector_length)
+    for qid, freq, vector in data.entities:
+        kb.add_entity(qid, freq, vector)
+    for alias, qids, priors in data.aliases:
+        kb.add_alias(alias, qids, priors)
+    return kb
 
 
 def examples(nlp: Any, data: Sequence[str], split: str) -> List[Example]:
@@ -36,14 +53,32 @@ def examples(nlp: Any, data: Sequence[str], split: str) -> List[Example]:
     elif kind == "texts":
         for text, cats in compat_data.dataset(name, split):
             out.append(Example.from_dict(nlp.make_doc(text), {"cats": cats}))
-    else:  # TODO(parser, entity_linker): "entities", "links"
+    elif kind == "links":
+        for sent in compat_data.links(name, split):
+            doc = Doc(nlp.vocab, words=sent.words, spaces=sent.spaces)
+            ents = [(doc[m.start : m.end], m) for m in sent.mentions]
+            annotations = {
+                "entities": [(s.start_char, s.end_char, m.label) for s, m in ents],
+                "links": {(s.start_char, s.end_char): {m.kb_id: 1.0} for s, m in ents},
+                "sent_starts": [True] + [False] * (len(doc) - 1),
+            }
+            out.append(Example.from_dict(doc, annotations))
+    else:  # TODO(parser): "entities"
         raise KeyError(f"unknown data kind {kind!r}")
     return out
 
 
 def unannotated(nlp: Any, data: Sequence[str]) -> List[Doc]:
-    """The dev slice as bare Docs (same tokens, no annotation) to predict on."""
-    return [_bare(nlp, eg) for eg in examples(nlp, data, "dev")]
+    """The dev slice as bare Docs (same tokens, no annotation) to predict on. For
+    entity linking ("links") the Docs keep the gold sentence starts and entity spans
+    and labels (what a sentencizer and an NER would give the linker), not the KB IDs."""
+    bare = [_bare(nlp, eg) for eg in examples(nlp, data, "dev")]
+    if data[0] == "links":
+        for doc, eg in zip(bare, examples(nlp, data, "dev")):
+            for token, ref in zip(doc, eg.reference):
+                token.is_sent_start = bool(ref.is_sent_start)
+            doc.ents = [Span(doc, e.start, e.end, label=e.label_) for e in eg.reference.ents]
+    return bare
 
 
 def _bare(nlp: Any, eg: Example) -> Doc:
@@ -125,6 +160,14 @@ def accuracy(preds: List[Dict[str, Any]], gold: List[Example]) -> Dict[str, floa
     if tags:
         right = sum(a == b for got, want in tags for a, b in zip(got, want))
         scores["tag_acc"] = right / sum(len(want) for _, want in tags)
+    links = [
+        (got[3], ent.kb_id_)
+        for p, eg in zip(preds, gold)
+        for got, ent in zip(p.get("ents", []), eg.reference.ents)
+        if ent.kb_id_
+    ]
+    if links:
+        scores["nel_acc"] = sum(got == want for got, want in links) / len(links)
     cats = [(p["cats"], eg.reference.cats) for p, eg in zip(preds, gold) if "cats" in p]
     if cats:
         right = 0

@@ -3,7 +3,9 @@ with no import of ours; item 6: names that cannot be drop-ins are not declared t
 Also: every declared name is classified by its family module, and every installed
 arch distribution has a family module (or is listed as pending)."""
 
+import importlib.util
 import json
+import re
 import sys
 
 import cases
@@ -47,7 +49,16 @@ def test_spacy_gets_our_function_without_importing_us(discovery, dist, group, na
 def test_spacy_config_resolution_calls_our_function(discovery, dist, group, name, target):
     result = discovery[(group, name)]
     if _invisible_to_spacy(result, dist) or dist in compat.PENDING:
-        return  # TODO(coordinator): check once the family module exists
+        return  # the parser: its configs are resolved by spaCy in test_parser_in_spacy.py
+    cannot = getattr(compat.families()[dist], "SPACY_CANNOT_RESOLVE", {}).get(name)
+    if cannot:  # spaCy finds the name, but no config with it is one spaCy can build
+        error, why = cannot
+        assert re.search(error, result.get("resolve_error", ""), flags=re.S), (
+            f"{name}: SPACY_CANNOT_RESOLVE expects {error!r}, got "
+            f"{result.get('resolve_error', 'no error')!r}"
+        )
+        compat.REPORT.append(f"{dist}: spaCy cannot resolve a config with {name}: {why}")
+        return
     if "before_resolve" not in result:
         pytest.fail(f"no example config uses {name}: add one to the docs or EXTRA_CASES")
     assert result["before_resolve"] == []
@@ -61,13 +72,24 @@ def test_spacy_config_resolution_calls_our_function(discovery, dist, group, name
 def _invisible_to_spacy(result, dist):
     """A group spaCy 3.8 has no registry for (e.g. spacy_assets, or spacy_span_getters
     before spacy-transformers is imported): spaCy never sees the name. Allowed, and
-    reported, for pending families only (their module must decide)."""
+    reported, for names the family lists in NO_SPACY_REGISTRY and for pending families
+    (their module must decide)."""
+    family = compat.families().get(dist)
+    listed = getattr(family, "NO_SPACY_REGISTRY", {}) if family else {}
+    if result["name"] in listed:
+        assert "no_registry" in result, (
+            f"{result['name']} is in NO_SPACY_REGISTRY, but spaCy has the registry "
+            f"{compat.registry_name(result['group'])}"
+        )
     if "no_registry" not in result:
         return False
     message = (
         f"{dist}: {result['name']} is declared in a group spaCy {compat.SPACY_VERSION} has "
         f"no registry for ({result['group']}), so spaCy never finds it"
     )
+    if result["name"] in listed:
+        compat.REPORT.append(f"{message}: {listed[result['name']]}")
+        return True
     if dist not in compat.PENDING:
         pytest.fail(message)
     compat.REPORT.append("TODO " + message)
@@ -91,9 +113,15 @@ def test_every_declared_name_is_classified(dist, group, name, target):
     if family is None:
         assert dist in compat.PENDING
         return
-    assert (name in family.THEIRS) != (name in family.NO_SPACY_PROVIDER), (
+    kinds = [
+        name in family.THEIRS,
+        name in family.NO_SPACY_PROVIDER,
+        name in getattr(family, "NO_SPACY_REGISTRY", {}),
+    ]
+    assert sum(kinds) == 1, (
         f"{name}: the {dist} family module must list it in exactly one of THEIRS (a drop-in "
-        "for spaCy's function) or NO_SPACY_PROVIDER (spaCy has no such name)"
+        "for spaCy's function), NO_SPACY_PROVIDER (spaCy has no such name) or "
+        "NO_SPACY_REGISTRY (spaCy has no registry for its group)"
     )
     assert name not in family.NOT_DECLARED
 
@@ -108,14 +136,39 @@ def _family_names(field):
 
 @pytest.mark.parametrize("dist,name,reason", _family_names("NOT_DECLARED"))
 def test_names_that_cannot_be_drop_ins_are_not_in_spacy_groups(dist, name, reason):
-    """Item 6: absent from every spaCy group of every arch distribution, and spaCy
-    still resolves the name to its own function."""
+    """Item 6: absent from every spaCy group of every arch distribution (declared, if at
+    all, in arch_* groups: our namespace), and spaCy resolves the name to its
+    own provider's function, or, when that provider is not installed (spacy-transformers
+    in this session), does not find the name at all."""
     import spacy
+    from catalogue import RegistryError
 
     assert name not in {n for _, _, n, _ in DECLARED}
-    func = spacy.util.registry.get("architectures", name)
+    ours = [g for d, g, n, _ in compat.arch_entry_points() if d == dist and n == name]
+    assert all(g.startswith("arch_") for g in ours), (name, ours)
+    registry = compat.registry_name(ours[0]) if ours else "architectures"
+    if registry not in spacy.util.registry.get_registry_names():
+        with pytest.raises(RegistryError, match="E892"):
+            spacy.util.registry.get(registry, name)
+        compat.REPORT.append(
+            f"{name}: not declared in spaCy's groups (spaCy has no `{registry}` registry "
+            f"without its provider): {reason}"
+        )
+        return
+    try:
+        func = spacy.util.registry.get(registry, name)
+    except RegistryError:
+        provider = name.split(".")[0]
+        assert importlib.util.find_spec(provider.replace("-", "_")) is None, (
+            f"{provider} is installed, yet spaCy does not find {name}"
+        )
+        compat.REPORT.append(
+            f"{name}: not declared in spaCy's groups; spaCy finds no {name} here "
+            f"({provider} is not installed): {reason}"
+        )
+        return
     assert not compat.is_ours(func), f"{name} resolves to {func.__module__}"
-    assert func.__module__.startswith(("spacy.", "spacy_legacy."))
+    assert func.__module__.startswith(("spacy.", "spacy_legacy.", "spacy_transformers."))
 
 
 @pytest.mark.parametrize("dist,name,reason", _family_names("NO_SPACY_PROVIDER"))

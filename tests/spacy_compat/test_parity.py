@@ -44,6 +44,8 @@ def _model_inputs(config_text, inputs):
         arrays = [rng.normal(0, 1, (n, width)).astype("float32") for n in lengths]
         X_ours = X_spacy = numpy.vstack(arrays) if kind == "array" else arrays
     labels = family.LABELS.get(top)
+    if callable(labels):  # the kind depends on the config (e.g. the model inside a wrapper)
+        labels = labels(config_text)
     n_labels = block.get("nO") or LABEL_COUNT
     eye = numpy.eye(n_labels, dtype="float32")
     if labels == "tokens":

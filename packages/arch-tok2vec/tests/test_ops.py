@@ -32,6 +32,7 @@ def test_models_multiply_with_numpy(monkeypatch):
     model = build()
     assert all(node.ops is numpy_gemm_ops() for node in model.walk())
     assert numpy_gemm_ops().use_blis is False
+    assert type(numpy_gemm_ops()).__name__ == "NumpyGemmOps"
 
 
 def test_arch_gemm_blis_keeps_thinc_ops(monkeypatch):
@@ -63,3 +64,26 @@ def test_numpy_gemm_gives_blis_results_up_to_rounding(monkeypatch, docs):
 def test_use_numpy_gemm_returns_the_model():
     model = build()
     assert use_numpy_gemm(model) is model
+
+
+def test_products_run_on_one_blas_thread():
+    from threadpoolctl import ThreadpoolController
+
+    ops = numpy_gemm_ops()
+    seen = []
+    original = NumpyOps.gemm
+
+    def spy(self, *args, **kwargs):
+        seen.append(
+            [info["num_threads"] for info in ThreadpoolController().select(user_api="blas").info()]
+        )
+        return original(self, *args, **kwargs)
+
+    NumpyOps.gemm = spy
+    try:
+        x = numpy.ones((4, 3), dtype="f")
+        y = numpy.ones((5, 3), dtype="f")
+        numpy.testing.assert_array_equal(ops.gemm(x, y, trans2=True), numpy.full((4, 5), 3.0))
+    finally:
+        NumpyOps.gemm = original
+    assert seen and all(threads == 1 for found in seen for threads in found)

@@ -1,30 +1,63 @@
 """Which CPU kernels arch's models run their matrix products on.
 
-thinc's ``NumpyOps`` multiplies matrices with blis. On the machines we measure
-(x86-64, AVX2), numpy's own BLAS (OpenBLAS in the numpy wheels) is about three
-times faster for the shapes these models use, which makes a whole tok2vec
-forward pass about 1.8x faster. Every other kernel (maxout, seq2col, hashing,
-embeddings) stays thinc's. The results differ from blis's only by float32
-rounding (about 1e-5 after a 4-layer tok2vec).
+thinc's ``NumpyOps`` multiplies matrices with blis, on one thread. On the
+machines we measure (x86-64, AVX2), numpy's own BLAS (OpenBLAS in the numpy
+wheels), also held to one thread, is about three times faster for the shapes
+these models use, which makes a whole tok2vec forward pass about 1.8x faster.
+Every other kernel (maxout, seq2col, hashing, embeddings) stays thinc's. The
+results differ from blis's only by float32 rounding (about 1e-5 after a 4-layer
+tok2vec).
+
+The product runs on one BLAS thread (through threadpoolctl, for the duration of
+the call only): a multi-threaded BLAS is slower on the small matrices of a
+parser step and many times slower on a busy machine, and one thread per process
+is how thinc and spaCy run on CPU.
 
 Set the environment variable ``ARCH_GEMM=blis`` before building a model to keep
 thinc's default. On GPU (any ops other than CPU ``NumpyOps``) nothing changes.
 """
 
 import os
-from typing import Optional, TypeVar
+from typing import Any, Optional, TypeVar
 
 from thinc.api import Model, NumpyOps, get_current_ops
 
 _ModelT = TypeVar("_ModelT", bound=Model)
-_NUMPY_GEMM: Optional[NumpyOps] = None
+_NUMPY_GEMM: Optional["NumpyGemmOps"] = None
+_BLAS: Any = None
 
 
-def numpy_gemm_ops() -> NumpyOps:
-    """The shared CPU ops whose ``gemm`` is numpy's (blis switched off)."""
+class NumpyGemmOps(NumpyOps):
+    """thinc's CPU ops with ``gemm`` done by numpy's BLAS on one thread."""
+
+    def __init__(self) -> None:
+        super().__init__(use_blis=False)
+
+    def gemm(self, x: Any, y: Any, out: Any = None, trans1: bool = False, trans2: bool = False):
+        with _blas().limit(limits=1):
+            return super().gemm(x, y, out=out, trans1=trans1, trans2=trans2)
+
+    def __reduce__(self) -> Any:
+        # pickles and copies of a model share the one instance (the BLAS
+        # controller holds ctypes handles, which cannot be pickled)
+        return (numpy_gemm_ops, ())
+
+
+def _blas() -> Any:
+    """The threadpoolctl controller of the BLAS libraries numpy has loaded."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController().select(user_api="blas")
+    return _BLAS
+
+
+def numpy_gemm_ops() -> NumpyGemmOps:
+    """The shared CPU ops whose ``gemm`` is numpy's, on one thread."""
     global _NUMPY_GEMM
     if _NUMPY_GEMM is None:
-        _NUMPY_GEMM = NumpyOps(use_blis=False)
+        _NUMPY_GEMM = NumpyGemmOps()
     return _NUMPY_GEMM
 
 

@@ -102,6 +102,12 @@ def TransitionBasedParser(
     if use_upper:
         with use_ops("numpy"):
             upper = Linear(nO=nO, init_W=zero_init)
+        upper_ops = upper.ops
     model = TransitionModel(projected, lower, upper, resize_output=resize_output_v1)
     model.attrs["state_features"] = StateFeatures(nF, seed_ner6)
-    return use_numpy_gemm(model)
+    model = use_numpy_gemm(model)
+    if upper is not None:
+        # spaCy's components run the upper layer once per parser step on a few dozen
+        # states: keep thinc's single-threaded blis there (as spaCy's own CPU Linear).
+        upper.ops = upper_ops
+    return model

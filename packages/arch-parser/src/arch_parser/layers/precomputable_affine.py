@@ -10,11 +10,17 @@ tokens (id -1).
 from typing import Any, Callable, Optional, Tuple, cast
 
 import numpy
-from thinc.api import Model
+from thinc.api import Model, NumpyOps
 
 from arch_tok2vec.validation import check_int
 
 AnyModel = Model[Any, Any]
+
+_SMALL = NumpyOps()
+"""thinc's CPU ops with blis's single-threaded gemm, for the backward pass. spaCy's
+parser components call it once per parser step with a few dozen states (arch's own
+step model does not call it): products that small run fastest on one thread, while
+numpy's threaded BLAS can be many times slower on a busy machine."""
 
 
 def PrecomputableAffine(
@@ -60,15 +66,15 @@ def forward(model: AnyModel, X: Any, is_train: bool) -> Tuple[Any, Callable]:
     def backward(dY_ids: Tuple[Any, Any]) -> Any:
         dY, ids = dY_ids
         nB = dY.shape[0]
-        dY2 = dY.reshape((nB, nO * nP))
+        dY2 = numpy.ascontiguousarray(dY.reshape((nB, nO * nP)), dtype="float32")
         missing = (ids < 0).astype("float32")
-        model.inc_grad("pad", (missing.T @ dY2).reshape((1, nF, nO, nP)))
+        model.inc_grad("pad", _SMALL.gemm(missing, dY2, trans1=True).reshape((1, nF, nO, nP)))
         model.inc_grad("b", dY.sum(axis=0))
-        Xf = X[ids].reshape((nB, nF * nI))
-        Wopfi = W.transpose((1, 2, 0, 3)).reshape((nO * nP, nF * nI))
-        dXf = dY2 @ Wopfi
-        dW: Any = (dY2.T @ Xf).reshape((nO, nP, nF, nI)).transpose((2, 0, 1, 3))
-        model.inc_grad("W", cast(Any, numpy.ascontiguousarray(dW)))
+        Xf = numpy.ascontiguousarray(X[ids].reshape((nB, nF * nI)), dtype="float32")
+        Wopfi = numpy.ascontiguousarray(W.transpose((1, 2, 0, 3)).reshape((nO * nP, nF * nI)))
+        dXf = _SMALL.gemm(dY2, Wopfi)
+        dW: Any = _SMALL.gemm(dY2, Xf, trans1=True).reshape((nO, nP, nF, nI))
+        model.inc_grad("W", cast(Any, numpy.ascontiguousarray(dW.transpose((2, 0, 1, 3)))))
         return dXf.reshape((nB, nF, nI))
 
     return Yf, backward

@@ -2,13 +2,17 @@
 
 It holds the tok2vec, the precomputable lower layer and the optional upper
 layer, and maps a batch of Docs to a ``ParserStepModel`` that scores parser
-states (see ``arch_parser.step``).
+states (see ``arch_parser.step``). Called on spaCy Docs (by spaCy's ``parser``
+or ``ner`` component) it returns spaCy's own step model instead (see
+``arch_parser.layers.spacy_step``).
 """
 
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional, Tuple
 
 from thinc.api import Linear, Model, noop, use_ops
+
+from .spacy_step import is_spacy_batch, spacy_step_model
 
 AnyModel = Model[Any, Any]
 ResizeFunc = Callable[[AnyModel, int], Any]
@@ -73,6 +77,8 @@ def TransitionModel(
 
 
 def forward(model: AnyModel, X: Any, is_train: bool) -> Tuple[Any, Callable]:
+    if is_spacy_batch(X):
+        return spacy_step_model(model, X, is_train)
     from ..step import ParserStepModel
 
     step_model = ParserStepModel(model, X, train=is_train)

@@ -165,7 +165,7 @@ def _targets(kind: str, docs, seed: int = 0):
 def _model_case(group: str, config: str, kind: str):
     def run(quick: bool):
         results = []
-        repeats = 3 if quick else 5
+        repeats = 2 if quick else 3
         for corpus_name, corpus in corpora(quick).items():
             fix_random_seed(0)
             ours_docs = our_docs(corpus)

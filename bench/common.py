@@ -99,7 +99,7 @@ def ewt_corpus(max_words: Optional[int] = None) -> List[Words]:
     return docs
 
 
-def corpora(quick: bool, full: int = 40_000) -> Dict[str, List[Words]]:
+def corpora(quick: bool, full: int = 30_000) -> Dict[str, List[Words]]:
     """The synthetic and the real corpus, ``full`` words each (10,000 if quick)."""
     n = 10_000 if quick else full
     return {"zipf": zipf_corpus(n), "ewt": ewt_corpus(n)}

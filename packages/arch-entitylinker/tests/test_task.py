@@ -7,7 +7,7 @@ import numpy
 import pytest
 from thinc.api import Config
 
-from arch_entitylinker.kb_files import build_kb, entity_vector
+from arch_entitylinker.kb_files import build_kb, entity_vector, unit_vector
 from arch_entitylinker.task import EntityLinkerTask, entity_linker_task
 from arch_tok2vec import CorpusError, load
 from arch_tok2vec.training import train
@@ -254,6 +254,8 @@ def test_setting_errors(tmp_path):
         entity_linker_task(entity_vectors="learned")
     with pytest.raises(ValueError, match="entity_vector_length must be a positive integer"):
         entity_linker_task(entity_vector_length=0)
+    with pytest.raises(ValueError, match="n_sents must be an integer >= 0, got -1"):
+        entity_linker_task(n_sents=-1)
     with pytest.raises(CorpusError, match="c.txt: unknown corpus format"):
         EntityLinkerTask().read(_write(tmp_path / "c.txt", ["x"]))
 
@@ -275,3 +277,81 @@ def test_kb_path_and_saved_task(tmp_path):
     assert other.kb.get_alias_strings() == task.kb.get_alias_strings()
     restored = EntityLinkerTask().from_dict(json.loads(json.dumps(task.to_dict())))
     assert restored.kb.to_bytes() == task.kb.to_bytes()
+
+
+# -- context windows and corpus entity vectors -------------------------------------
+
+
+def _doc_records(tmp_path):
+    def record(doc_id, text, mention=None):
+        mentions = []
+        if mention is not None:
+            start = text.index(mention[0])
+            mentions = [
+                {"start_char": start, "end_char": start + len(mention[0]), "kb_id": mention[1]}
+            ]
+        return json.dumps({"doc_id": doc_id, "text": text, "mentions": mentions})
+
+    return _write(
+        tmp_path / "c.jsonl",
+        [
+            record("a", "The Senate met."),
+            record("a", "Then the House voted on impeachment.", ("the House", "Q11701")),
+            record("a", "The Speaker spoke."),
+            record("b", "A bill passed the House easily.", ("the House", "Q11268")),
+            record("b", "Letters followed."),
+        ],
+    )
+
+
+def test_n_sents_windows_stay_in_their_document(tmp_path):
+    path = _doc_records(tmp_path)
+    aliases = _write(
+        tmp_path / "a.tsv", ["alias\tentity\tcount", "the House\tQ11268\t3", "the House\tQ11701\t1"]
+    )
+    plain = entity_linker_task(aliases=str(aliases)).read(path)
+    assert all(getattr(eg.doc, "context", None) is None for eg in plain)
+    examples = entity_linker_task(aliases=str(aliases), n_sents=1).read(path)
+    texts = [eg.doc.context.text for eg in examples]
+    assert texts[0] == "The Senate met. Then the House voted on impeachment."
+    assert texts[1] == "The Senate met. Then the House voted on impeachment. The Speaker spoke."
+    assert texts[2] == "Then the House voted on impeachment. The Speaker spoke."
+    assert texts[3] == "A bill passed the House easily. Letters followed."
+    # the mentions stay on the sentence's own Doc
+    assert examples[1].doc.ents[0].text == "the House"
+
+
+def test_corpus_entity_vectors_are_fixed_and_follow_the_contexts(tmp_path):
+    path = _doc_records(tmp_path)
+    aliases = _write(
+        tmp_path / "a.tsv",
+        ["alias\tentity\tcount", "the House\tQ11268\t3", "the House\tQ11701\t1", "Congress\tQ9\t1"],
+    )
+    model_config = Config().from_str(TOK2VEC)
+    from arch_tok2vec.registry import registry
+
+    def initialized(treatment):
+        task = entity_linker_task(aliases=str(aliases), entity_vectors=treatment, n_sents=1)
+        model = registry.resolve({"model": model_config["model"]})["model"]
+        task.initialize(model, task.read(path))
+        return task
+
+    words, corpus = initialized("words"), initialized("corpus")
+    again = initialized("corpus")
+    numpy.testing.assert_array_equal(corpus.kb.vectors, again.kb.vectors)
+    # an entity the corpus does not mention keeps its "words" vector
+    numpy.testing.assert_array_equal(corpus.kb.get_vector("Q9"), words.kb.get_vector("Q9"))
+    for entity in ("Q11268", "Q11701"):
+        vector = corpus.kb.get_vector(entity)
+        assert abs(numpy.linalg.norm(vector) - 1) < 1e-5
+        assert not numpy.allclose(vector, words.kb.get_vector(entity))
+    # each entity's vector now leans towards the words of its own contexts
+    impeachment = unit_vector("word:impeachment", 64)
+    bill = unit_vector("word:bill", 64)
+    floor, letter = corpus.kb.get_vector("Q11701"), corpus.kb.get_vector("Q11268")
+    assert floor @ impeachment > letter @ impeachment
+    assert letter @ bill > floor @ bill
+    # the saved task keeps the vectors and the window
+    restored = EntityLinkerTask().from_dict(json.loads(json.dumps(corpus.to_dict())))
+    assert restored.n_sents == 1
+    numpy.testing.assert_array_equal(restored.kb.vectors, corpus.kb.vectors)

@@ -34,6 +34,17 @@ entity (the same in every run and process), by ``entity_vectors``:
   about one carries over to the others; the ID part keeps entities with the
   same words apart. An entity without name or description gets its ID vector.
 - ``"random"``: the ID's pseudo-random unit vector alone.
+- ``"corpus"``: the ``"words"`` vector, and for entities mentioned in the
+  training corpus also the contexts they are mentioned in: when training starts
+  (``corpus_vectors``), such an entity's vector becomes the normalised sum of
+  its ``"words"`` vector and the normalised idf-weighted sum of the fixed word
+  vectors of the distinct lower-cased words of every training context of the
+  entity (idf = log(contexts / contexts with the word)). Entities seen in
+  different surroundings ("the House" of a floor speech, "the House" of a
+  letter about a bill) so get vectors that differ in the way their contexts
+  do, and the vectors are still fixed (the same in every run, saved with the
+  KB). Entities the training corpus does not mention keep the ``"words"``
+  vector.
 """
 
 import csv
@@ -42,7 +53,7 @@ import re
 import zlib
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy
 
@@ -50,7 +61,7 @@ from arch_tok2vec import CorpusError
 
 from .kb import PRIOR_TOLERANCE, KnowledgeBase
 
-ENTITY_VECTORS = ("words", "random")
+ENTITY_VECTORS = ("words", "random", "corpus")
 ENTITY_COLUMNS = ("entity", "entity_id", "id", "kb_id", "qid", "wikidata_id")
 PRIOR_COLUMNS = ("prior", "prior_prob")
 COUNT_COLUMNS = ("count", "count_in_train")
@@ -85,12 +96,13 @@ def entity_vector(entity_id: str, text: str, width: int, treatment: str) -> nump
     entity_id: The entity's ID.
     text: Its name and description.
     width: The vector length.
-    treatment: "words" or "random".
+    treatment: "words", "random" or "corpus" (here the same as "words": the
+        corpus part is added by corpus_vectors).
     """
     own = unit_vector("id:" + entity_id, width)
     if treatment == "random":
         return own
-    if treatment != "words":
+    if treatment not in ("words", "corpus"):
         raise ValueError(f"entity_vectors must be one of {ENTITY_VECTORS}, got {treatment!r}")
     words = sorted(set(_WORD.findall(text.replace("_", " ").lower())))
     if not words:
@@ -248,9 +260,11 @@ def build_kb(
     aliases_path: Optional[Path],
     entity_vector_length: int,
     entity_vectors: str = "words",
+    made_up: Optional[List[str]] = None,
 ) -> KnowledgeBase:
     """A KnowledgeBase from an entity list and/or an alias table (see the module
-    docstring); errors name the file and line at fault."""
+    docstring); errors name the file and line at fault. The IDs of the entities
+    whose vector the files do not give are appended to ``made_up`` if given."""
     if entity_vectors not in ENTITY_VECTORS:
         raise ValueError(f"entity_vectors must be one of {ENTITY_VECTORS}, got {entity_vectors!r}")
     records: Dict[str, EntityRecord] = {}
@@ -300,6 +314,8 @@ def build_kb(
         else:
             text = " ".join([names.get(entity, ""), record.description])
             vectors[i] = entity_vector(entity, text, width, entity_vectors)
+            if made_up is not None:
+                made_up.append(entity)
         freqs[i] = record.freq if record.freq is not None else counts.get(entity, 1.0)
     kb = KnowledgeBase(entity_vector_length=width)
     kb.set_entities(order, freqs, vectors)
@@ -321,3 +337,54 @@ def build_kb(
             priors = [w / total if total else 1.0 / len(merged) for w in merged.values()]
         kb.add_alias(alias, list(merged), priors)
     return kb
+
+
+def context_words(text: str) -> List[str]:
+    """The distinct lower-cased words of a context, sorted."""
+    return sorted(set(_WORD.findall(text.lower())))
+
+
+def corpus_vectors(
+    kb: KnowledgeBase,
+    base: Dict[str, numpy.ndarray],
+    contexts: Sequence[Tuple[str, str]],
+) -> int:
+    """Give the entities of ``base`` (ID -> its "words" vector) that occur in
+    ``contexts`` their "corpus" vector (see the module docstring), in place;
+    returns how many entities got one.
+
+    kb: The knowledge base whose vectors are set.
+    base: The "words" vector of every entity that may be changed.
+    contexts: (entity ID, context text) for each training mention.
+    """
+    width = kb.entity_vector_length
+    kept = [(entity, text) for entity, text in contexts if entity in base]
+    if not kept:
+        return 0
+    words_of_text = {text: context_words(text) for _, text in kept}
+    frequency: Dict[str, int] = defaultdict(int)
+    for words in words_of_text.values():
+        for word in words:
+            frequency[word] += 1
+    n_contexts = len(words_of_text)
+    words_of = [(entity, words_of_text[text]) for entity, text in kept]
+    cache: Dict[str, numpy.ndarray] = {}
+    sums: Dict[str, numpy.ndarray] = {}
+    for entity, words in words_of:
+        total = sums.setdefault(entity, numpy.zeros(width, dtype=numpy.float64))
+        for word in words:
+            weight = numpy.log(n_contexts / frequency[word])
+            if weight <= 0:
+                continue
+            if word not in cache:
+                cache[word] = unit_vector("word:" + word, width)
+            total += weight * cache[word]
+    changed = 0
+    for entity, total in sums.items():
+        norm = numpy.linalg.norm(total)
+        if norm == 0:
+            continue
+        mixed = base[entity] / numpy.linalg.norm(base[entity]) + total / norm
+        kb._vectors[kb.entity_row(entity)] = mixed / numpy.linalg.norm(mixed)
+        changed += 1
+    return changed

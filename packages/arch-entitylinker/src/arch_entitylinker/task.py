@@ -8,13 +8,16 @@ Registered as ``arch.entity_linker.v1`` in the ``arch_tasks`` entry-point group:
     aliases = "aliases.tsv"  # alias table (.tsv)
     kb_path = null           # or a KnowledgeBase saved with to_disk
     entity_vector_length = 64
-    entity_vectors = "words"
+    entity_vectors = "words"    # or "random", "corpus"
+    n_sents = 0                 # sentences of context on each side (same doc_id)
     incl_prior = true
     incl_context = true
     propn_only = false
 
-Each corpus record is one context (e.g. a sentence) with its mentions. The
-model encodes the context as one vector; training pulls that vector towards
+Each corpus record is one context (e.g. a sentence) with its mentions; with
+``n_sents`` > 0 the context the model encodes is the sentence with up to
+``n_sents`` records before and after it that share its ``doc_id`` (spaCy's
+``n_sents`` window). The model encodes the context as one vector; training pulls that vector towards
 the vector of the gold entity of every mention in it (cosine distance, as spaCy
 trains its v1 entity linker). Linking a mention looks up its text as an alias;
 no candidate gives NIL, one candidate is taken, and several are scored by
@@ -35,7 +38,7 @@ from thinc.api import CosineDistance, Model
 from arch_tok2vec import CorpusError, Doc, Example, Task
 
 from .kb import KnowledgeBase
-from .kb_files import ENTITY_VECTORS, build_kb
+from .kb_files import ENTITY_VECTORS, build_kb, corpus_vectors
 
 NIL = "NIL"
 MAX_ALIAS_TOKENS = 8
@@ -80,7 +83,10 @@ class EntityLinkerTask(Task):
         incl_prior: bool = True,
         incl_context: bool = True,
         propn_only: bool = False,
+        n_sents: int = 0,
     ):
+        if isinstance(n_sents, bool) or not isinstance(n_sents, int) or n_sents < 0:
+            raise ValueError(f"n_sents must be an integer >= 0, got {n_sents!r}")
         if kb_path is not None and (entities is not None or aliases is not None):
             raise ValueError("kb_path cannot be combined with entities or aliases: choose one")
         if entities is not None and aliases is None:
@@ -109,7 +115,10 @@ class EntityLinkerTask(Task):
         self.incl_prior = bool(incl_prior)
         self.incl_context = bool(incl_context)
         self.propn_only = bool(propn_only)
+        self.n_sents = n_sents
         self._kb: Optional[KnowledgeBase] = None
+        # the "words" vectors of the entities the KB files give no vector for
+        self._made_up: Dict[str, numpy.ndarray] = {}
         self._distance = CosineDistance(normalize=False)
 
     # -- the knowledge base ---------------------------------------------------
@@ -129,15 +138,20 @@ class EntityLinkerTask(Task):
     def _load_kb(self) -> KnowledgeBase:
         if self.kb_path is not None:
             return KnowledgeBase.load(self.kb_path)
+        made_up: List[str] = []
+        width, treatment = self.entity_vector_length, self.entity_vectors
         if self.aliases is None:
             folder = resources.files("arch_entitylinker") / "sample"
             with (
                 resources.as_file(folder / "entities.jsonl") as entities,
                 resources.as_file(folder / "aliases.tsv") as aliases,
             ):
-                return build_kb(entities, aliases, self.entity_vector_length, self.entity_vectors)
-        listed = Path(self.entities) if self.entities is not None else None
-        return build_kb(listed, Path(self.aliases), self.entity_vector_length, self.entity_vectors)
+                kb = build_kb(entities, aliases, width, treatment, made_up)
+        else:
+            listed = Path(self.entities) if self.entities is not None else None
+            kb = build_kb(listed, Path(self.aliases), width, treatment, made_up)
+        self._made_up = {entity: kb.get_vector(entity).copy() for entity in made_up}
+        return kb
 
     # -- corpora --------------------------------------------------------------
 
@@ -162,6 +176,8 @@ class EntityLinkerTask(Task):
                 example = self._record(data, path, number)
                 if example is not None:
                     examples.append(example)
+        if self.n_sents:
+            _add_windows(examples, self.n_sents)
         return examples
 
     def _record(self, data: Any, path: Path, number: int) -> Optional[Example]:
@@ -220,7 +236,13 @@ class EntityLinkerTask(Task):
         ents = [(m.start, m.end, "", m.kb_id) for m in mentions]
         doc = Doc(doc.words, doc.spaces, ents=ents)
         doc.mentions_given = True  # type: ignore[attr-defined]  # even if there are none
-        gold = {"mentions": mentions, "file": str(path), "line": number}
+        doc_id = data.get("doc_id")
+        gold = {
+            "mentions": mentions,
+            "file": str(path),
+            "line": number,
+            "doc_id": doc_id if isinstance(doc_id, str) else None,
+        }
         return Example(doc, gold)
 
     def check(self, examples: Sequence[Example], path: Path) -> None:
@@ -247,7 +269,12 @@ class EntityLinkerTask(Task):
                 "no training mention's entity is in the knowledge base, so there is "
                 "nothing to learn: check the KB files against the corpus"
             )
-        sample = [eg.doc for eg in examples[:10]]
+        if self.entity_vectors == "corpus" and self._made_up:
+            contexts = [
+                (m.kb_id, context_of(eg.doc).text) for eg in examples for m in eg.gold["mentions"]
+            ]
+            corpus_vectors(kb, self._made_up, contexts)
+        sample = [context_of(eg.doc) for eg in examples[:10]]
         width = kb.entity_vector_length
         model.initialize(X=sample, Y=numpy.zeros((len(sample), width), dtype="float32"))
         n_out = model.get_dim("nO") if model.has_dim("nO") else None
@@ -256,6 +283,15 @@ class EntityLinkerTask(Task):
                 f"the model's nO is {n_out} but the knowledge base's entity vectors have "
                 f"length {width}; set nO = null (or {width})"
             )
+
+    def update(self, model: Model, examples: Sequence[Example], sgd: Any) -> float:
+        """One training step: encode each example's context (its window with
+        ``n_sents``), then as the base class."""
+        guesses, backprop = model.begin_update([context_of(eg.doc) for eg in examples])
+        loss, d_guesses = self.get_loss(examples, guesses)
+        backprop(d_guesses)
+        model.finish_update(sgd)
+        return float(loss)
 
     def get_loss(self, examples: Sequence[Example], guesses: Any) -> Tuple[float, Any]:
         """Cosine distance between each mention's context vector and its gold
@@ -288,7 +324,7 @@ class EntityLinkerTask(Task):
         encodings: Dict[int, numpy.ndarray] = {}
         filled = [i for i, doc in enumerate(docs) if len(doc)]
         if self.incl_context and filled:
-            encoded = model.predict([docs[i] for i in filled])
+            encoded = model.predict([context_of(docs[i]) for i in filled])
             encodings = dict(zip(filled, encoded))
         out = []
         for i, doc in enumerate(docs):
@@ -386,6 +422,7 @@ class EntityLinkerTask(Task):
             "incl_prior": self.incl_prior,
             "incl_context": self.incl_context,
             "propn_only": self.propn_only,
+            "n_sents": self.n_sents,
             "kb": base64.b64encode(self.kb.to_bytes()).decode("ascii"),
         }
 
@@ -393,6 +430,8 @@ class EntityLinkerTask(Task):
         self.incl_prior = bool(data["incl_prior"])
         self.incl_context = bool(data["incl_context"])
         self.propn_only = bool(data["propn_only"])
+        self.n_sents = int(data.get("n_sents", 0))
+        self._made_up = {}  # the saved KB's vectors are final
         self._kb = KnowledgeBase(1).from_bytes(base64.b64decode(data["kb"]))
         return self
 
@@ -406,6 +445,7 @@ def entity_linker_task(
     incl_prior: bool = True,
     incl_context: bool = True,
     propn_only: bool = False,
+    n_sents: int = 0,
 ) -> EntityLinkerTask:
     """The entity-linking task (see EntityLinkerTask).
 
@@ -418,11 +458,16 @@ def entity_linker_task(
     entity_vector_length: The length of the entity vectors built from the files
         (the model's nO); a KB file brings its own.
     entity_vectors: How entities without a vector get one: "words" (from the
-        words of their name and description) or "random" (from their ID).
+        words of their name and description), "random" (from their ID) or
+        "corpus" ("words", plus the words of the training contexts of the
+        entities the training corpus mentions).
     incl_prior: Use the alias's prior probabilities when choosing a candidate.
     incl_context: Use the similarity of the context vector to each candidate.
     propn_only: Score only mentions whose "upos" list has a PROPN (GUM's
         proper-noun mentions); training uses every mention either way.
+    n_sents: Sentences of context on each side of a mention's sentence (records
+        of the corpus with the same doc_id), as spaCy's n_sents; 0: the
+        sentence alone.
     """
     return EntityLinkerTask(
         entities,
@@ -433,7 +478,39 @@ def entity_linker_task(
         incl_prior,
         incl_context,
         propn_only,
+        n_sents,
     )
+
+
+def context_of(doc: Any) -> Any:
+    """The Doc the model encodes for a record: its window if read with
+    n_sents > 0, else the Doc itself."""
+    return getattr(doc, "context", None) or doc
+
+
+def _add_windows(examples: List[Example], n_sents: int) -> None:
+    """Give each example's Doc a ``context`` Doc: its words with those of up to
+    ``n_sents`` neighbouring records of the same doc_id on each side."""
+    for i, eg in enumerate(examples):
+        doc_id = eg.gold["doc_id"]
+        if doc_id is None:
+            continue
+        lo, hi = i, i
+        while lo > 0 and i - lo < n_sents and examples[lo - 1].gold["doc_id"] == doc_id:
+            lo -= 1
+        last = len(examples) - 1
+        while hi < last and hi - i < n_sents and examples[hi + 1].gold["doc_id"] == doc_id:
+            hi += 1
+        if lo == hi:
+            continue
+        words: List[str] = []
+        spaces: List[bool] = []
+        for other in examples[lo : hi + 1]:
+            if other.doc.words:
+                words.extend(other.doc.words)
+                spaces.extend(list(other.doc.spaces[:-1]) + [True])
+        spaces[-1] = False
+        eg.doc.context = Doc(words, spaces)  # type: ignore[attr-defined]
 
 
 def _cosines(vectors: numpy.ndarray, context: numpy.ndarray) -> numpy.ndarray:

@@ -198,6 +198,8 @@ def main() -> None:
                 "ours": ours,
                 "spacy": spacy_stats,
                 "ratio": ratio,
+                # our KB's own process (the script's children run one side each)
+                "peak_rss_mb": round(max(r["peak_mb"] for r in runs["ours"]), 1),
                 "notes": (
                     f"{WIDTH}-d vectors, 1-3 candidates per alias, fresh process per run, "
                     f"{args.repeats} round(s); ratio = spaCy / ours (higher: ours cheaper); "

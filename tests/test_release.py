@@ -167,6 +167,21 @@ def test_changes_count_from_the_newest_tag(repo):
     assert "git tag -a" not in found  # tagged: the only fix is a changelog entry
 
 
+def test_untagged_release_counts_from_the_commit_that_set_its_version(repo):
+    """A clone without tags (CI clones only the branch): the release commit that set the
+    version is the baseline, so a released package with an empty Unreleased section passes."""
+    (repo / "packages/mini-core/src/mini_core/things.py").write_text("def thing():\n    return 3\n")
+    set_version(repo, "mini-core", "0.1.1")  # what `nox -s release` does, minus the tag
+    commit(repo, "Release mini-core 0.1.1")
+    assert problems(repo) == ""
+    (repo / "packages/mini-core/README.md").write_text("# mini-core\n")
+    commit(repo)
+    found = problems(repo)
+    assert "mini-core changed since its last release (commit" in found
+    assert "that set version 0.1.1 (untagged" in found and ": README.md" in found
+    assert "src/mini_core/things.py" not in found  # part of the release
+
+
 def test_package_never_committed_has_nothing_to_compare(repo):
     add_package(repo, "mini-new", dependencies='"mini-core>=0.1.0,<0.2.0"')
     assert problems(repo) == ""

@@ -9,8 +9,9 @@ The rules, for every package under packages/:
 
 1. Changed means noted: when a file of the package (other than CHANGELOG.md) differs from its
    last release, its changelog has an entry under ``## Unreleased``. The last release is the
-   newest tag ``NAME-vX.Y.Z``; a package without a tag counts as released at the commit that
-   first added it (its first version); a package never committed has nothing to compare with.
+   tag ``NAME-vX.Y.Z`` of the tree's version; without it (a clone that fetched no tags, or a
+   version never tagged) the commit that set the version (for a package never bumped, the
+   commit that added it); a package never committed has nothing to compare with.
 2. Ranges hold: every requirement of a package on another package of the monorepo admits that
    package's version in the tree.
 3. Versions are valid PEP 440 and never go backwards: the version in the tree is the newest

@@ -273,7 +273,7 @@ def tags(root: Path, package: str) -> List[Tuple[Version, str]]:
 
 @dataclass
 class Baseline:
-    """Where a package was last released: a tag, or (untagged) the commit that added it."""
+    """Where a package was last released: a tag, or (untagged) the commit that set its version."""
 
     commit: Optional[str]  # None: the package was never committed
     described: str
@@ -281,28 +281,46 @@ class Baseline:
 
 
 def baseline(root: Path, package: Package) -> Baseline:
-    """The package's last release: its newest tag; without a tag, the commit that first added
-    its pyproject.toml (the version it was added with counts as released there); None when the
-    package is not committed yet (new, nothing released)."""
+    """The package's last release: the tag of the tree's version when it exists; otherwise
+    (a clone without tags, or a version never tagged) the commit that set the version in the
+    tree, which for a package never bumped is the commit that added it; None when the package
+    is not committed yet (new, nothing released)."""
     found = tags(root, package.name)
-    if found:
-        version, tag = found[-1]
+    if found and found[-1][0] >= package.version():
+        tag = found[-1][1]
         return Baseline(tag, f"tag {tag}", tagged=True)
-    added = git(
-        root,
-        "log",
-        "--diff-filter=A",
-        "--format=%H",
-        "--reverse",
-        "--",
-        f"{package.folder}/pyproject.toml",
-    ).splitlines()
-    if not added:
+    commit = version_commit(root, package)
+    if commit is None:
         return Baseline(None, "never committed")
     return Baseline(
-        added[0],
-        f"commit {added[0][:10]} that added the package (untagged: taken as its release)",
+        commit,
+        f"commit {commit[:10]} that set version {package.version_text} "
+        "(untagged: taken as its release)",
     )
+
+
+def version_commit(root: Path, package: Package) -> Optional[str]:
+    """The commit that set the tree's version of the package: walking back through the
+    commits of its version file, the oldest of the newest run that carries this version."""
+    path = package.version_file.relative_to(root).as_posix()
+    found = None
+    for commit in git(root, "log", "--format=%H", "--", path).splitlines():
+        if _version_in(git(root, "show", f"{commit}:{path}"), path) != package.version_text:
+            break
+        found = commit
+    return found
+
+
+def _version_in(text: str, path: str) -> Optional[str]:
+    """The version a version file states (``__version__`` line, or pyproject's static one)."""
+    if path.endswith("pyproject.toml"):
+        try:
+            version = tomllib.loads(text).get("project", {}).get("version")
+        except tomllib.TOMLDecodeError:
+            return None
+        return None if version is None else str(version)
+    match = _VERSION_LINE.search(text)
+    return match.group("version") if match else None
 
 
 def changed_files(root: Path, package: Package, since: str) -> List[str]:

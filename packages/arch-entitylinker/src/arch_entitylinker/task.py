@@ -13,6 +13,9 @@ Registered as ``arch.entity_linker.v1`` in the ``arch_tasks`` entry-point group:
     incl_prior = true
     incl_context = true
     propn_only = false
+    combination = "spacy"       # or "softmax"
+    tau_context = 0.1           # softmax: temperature of the encoder's cosine
+    tau_words = 0.05            # softmax: temperature of the word profiles (null: off)
 
 Each corpus record is one context (e.g. a sentence) with its mentions; with
 ``n_sents`` > 0 the context the model encodes is the sentence with up to
@@ -23,14 +26,19 @@ trains its v1 entity linker). Linking a mention looks up its text as an alias;
 no candidate gives NIL, one candidate is taken, and several are scored by
 ``prior + sim - prior * sim`` (``sim`` the cosine between context and entity
 vector; ``prior`` or ``sim`` dropped with ``incl_prior`` / ``incl_context``),
-the first best candidate winning ties.
+the first best candidate winning ties. ``combination = "softmax"`` scores them
+instead by ``log(prior) + sim / tau_context + words / tau_words``, ``words``
+the cosine between tf-idf bags of words of the mention's context and of the
+candidate's training contexts (``WordProfiles``).
 """
 
 import base64
 import json
+import math
+import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy
 from thinc.api import CosineDistance, Model
@@ -43,6 +51,12 @@ from .kb_files import ENTITY_VECTORS, build_kb, corpus_vectors
 NIL = "NIL"
 MAX_ALIAS_TOKENS = 8
 """Longest alias (in tokens) searched for when a Doc comes without mentions."""
+COMBINATIONS = ("spacy", "softmax")
+"""How several candidates are scored (the task's ``combination``)."""
+PRIOR_FLOOR = 1e-6
+"""The prior a candidate with prior 0 gets in ``log(prior)`` ("softmax"): far
+behind any real prior, but finite, so context can still rank it."""
+_WORD_CHAR = re.compile(r"\w")
 
 
 class Mention:
@@ -84,7 +98,11 @@ class EntityLinkerTask(Task):
         incl_context: bool = True,
         propn_only: bool = False,
         n_sents: int = 0,
+        combination: str = "spacy",
+        tau_context: float = 0.1,
+        tau_words: Optional[float] = 0.05,
     ):
+        _check_combination(combination, tau_context, tau_words)
         if isinstance(n_sents, bool) or not isinstance(n_sents, int) or n_sents < 0:
             raise ValueError(f"n_sents must be an integer >= 0, got {n_sents!r}")
         if kb_path is not None and (entities is not None or aliases is not None):
@@ -116,6 +134,11 @@ class EntityLinkerTask(Task):
         self.incl_context = bool(incl_context)
         self.propn_only = bool(propn_only)
         self.n_sents = n_sents
+        self.combination = combination
+        self.tau_context = float(tau_context)
+        self.tau_words = None if tau_words is None else float(tau_words)
+        self.words: Optional[WordProfiles] = None
+        """The entities' word profiles ("softmax" with tau_words), from initialize."""
         self._kb: Optional[KnowledgeBase] = None
         # the "words" vectors of the entities the KB files give no vector for
         self._made_up: Dict[str, numpy.ndarray] = {}
@@ -274,6 +297,14 @@ class EntityLinkerTask(Task):
                 (m.kb_id, context_of(eg.doc).text) for eg in examples for m in eg.gold["mentions"]
             ]
             corpus_vectors(kb, self._made_up, contexts)
+        if self.combination == "softmax" and self.tau_words is not None:
+            self.words = WordProfiles.build(
+                (
+                    context_tokens(context_of(eg.doc)),
+                    [kb.entity_row(m.kb_id) for m in eg.gold["mentions"]],
+                )
+                for eg in examples
+            )
         sample = [context_of(eg.doc) for eg in examples[:10]]
         width = kb.entity_vector_length
         model.initialize(X=sample, Y=numpy.zeros((len(sample), width), dtype="float32"))
@@ -332,25 +363,69 @@ class EntityLinkerTask(Task):
             if not spans and not getattr(doc, "mentions_given", False):
                 spans = self._find_aliases(doc)
             context = encodings.get(i)
+            words = None
+            if spans and self._use_words():
+                assert self.words is not None
+                words = self.words.context(context_tokens(context_of(doc)))
             links = []
             for span in spans:
                 text = span.text
-                links.append((span.start_char, span.end_char, text, self.link(text, context)))
+                links.append(
+                    (span.start_char, span.end_char, text, self.link(text, context, words))
+                )
             out.append(links)
         return out
 
-    def link(self, alias: str, context: Optional[numpy.ndarray]) -> str:
-        """The entity an alias links to in a context (its encoding), or "NIL"."""
+    def link(
+        self,
+        alias: str,
+        context: Optional[numpy.ndarray],
+        words: Optional["WordContext"] = None,
+    ) -> str:
+        """The entity an alias links to, or "NIL".
+
+        alias: The mention's text, looked up in the KB.
+        context: The model's encoding of the mention's context (None: not used).
+        words: The context's bag of words (``WordProfiles.context``), used by
+            "softmax" with ``tau_words``; None: no word signal.
+        """
         rows, priors = self.kb.candidate_rows(alias)
         if not rows:
             return NIL
-        if len(rows) > 1:
+        if len(rows) == 1:
+            return self.kb._entity_ids[rows[0]]
+        if self.combination == "softmax":
+            scores = self._softmax_scores(rows, priors, context, words)
+        else:
             scores = numpy.asarray(priors if self.incl_prior else [0.0] * len(rows))
             if self.incl_context and context is not None:
                 sims = _cosines(self.kb.vectors[rows], context)
                 scores = scores + sims - scores * sims
-            return self.kb._entity_ids[rows[int(numpy.argmax(scores))]]
-        return self.kb._entity_ids[rows[0]]
+        return self.kb._entity_ids[rows[int(numpy.argmax(scores))]]
+
+    def _softmax_scores(
+        self,
+        rows: List[int],
+        priors: List[float],
+        context: Optional[numpy.ndarray],
+        words: Optional["WordContext"],
+    ) -> numpy.ndarray:
+        """``log(prior) + cos(context, entity) / tau_context + words / tau_words``
+        (the log of an unnormalised softmax over the candidates); a prior of 0
+        counts as PRIOR_FLOOR, a term left out by the settings counts as 0."""
+        scores = numpy.zeros(len(rows), dtype="float64")
+        if self.incl_prior:
+            scores += numpy.log(numpy.maximum(numpy.asarray(priors, dtype="float64"), PRIOR_FLOOR))
+        if self.incl_context and context is not None:
+            scores += _cosines(self.kb.vectors[rows], context) / self.tau_context
+        if words is not None and self.words is not None and self.tau_words is not None:
+            scores += self.words.cosines(rows, words) / self.tau_words
+        return scores
+
+    def _use_words(self) -> bool:
+        return (
+            self.combination == "softmax" and self.tau_words is not None and self.words is not None
+        )
 
     def _find_aliases(self, doc: Any) -> List[Any]:
         """Greedy longest-first alias matches over token spans."""
@@ -423,6 +498,10 @@ class EntityLinkerTask(Task):
             "incl_context": self.incl_context,
             "propn_only": self.propn_only,
             "n_sents": self.n_sents,
+            "combination": self.combination,
+            "tau_context": self.tau_context,
+            "tau_words": self.tau_words,
+            "words": None if self.words is None else self.words.to_dict(),
             "kb": base64.b64encode(self.kb.to_bytes()).decode("ascii"),
         }
 
@@ -431,6 +510,16 @@ class EntityLinkerTask(Task):
         self.incl_context = bool(data["incl_context"])
         self.propn_only = bool(data["propn_only"])
         self.n_sents = int(data.get("n_sents", 0))
+        # models saved before these settings existed link with spaCy's rule
+        combination = data.get("combination", "spacy")
+        tau_context = data.get("tau_context", 0.1)
+        tau_words = data.get("tau_words", 0.05)
+        _check_combination(combination, tau_context, tau_words)
+        self.combination = combination
+        self.tau_context = float(tau_context)
+        self.tau_words = None if tau_words is None else float(tau_words)
+        words = data.get("words")
+        self.words = None if words is None else WordProfiles.from_dict(words)
         self._made_up = {}  # the saved KB's vectors are final
         self._kb = KnowledgeBase(1).from_bytes(base64.b64decode(data["kb"]))
         return self
@@ -446,6 +535,9 @@ def entity_linker_task(
     incl_context: bool = True,
     propn_only: bool = False,
     n_sents: int = 0,
+    combination: str = "spacy",
+    tau_context: float = 0.1,
+    tau_words: Optional[float] = 0.05,
 ) -> EntityLinkerTask:
     """The entity-linking task (see EntityLinkerTask).
 
@@ -468,6 +560,15 @@ def entity_linker_task(
     n_sents: Sentences of context on each side of a mention's sentence (records
         of the corpus with the same doc_id), as spaCy's n_sents; 0: the
         sentence alone.
+    combination: How several candidates are scored: "spacy" (prior + sim -
+        prior * sim, as spaCy) or "softmax" (log(prior) + sim / tau_context +
+        words / tau_words, words the cosine between tf-idf bags of words of the
+        mention's context and of the candidate's training contexts; a prior of
+        0 counts as PRIOR_FLOOR, 1e-6).
+    tau_context: "softmax": temperature of the context-entity cosine (> 0;
+        smaller gives context more weight against the prior).
+    tau_words: "softmax": temperature of the bag-of-words cosine (> 0); null:
+        no word signal (and no word profiles built or saved).
     """
     return EntityLinkerTask(
         entities,
@@ -479,6 +580,9 @@ def entity_linker_task(
         incl_context,
         propn_only,
         n_sents,
+        combination,
+        tau_context,
+        tau_words,
     )
 
 
@@ -486,6 +590,165 @@ def context_of(doc: Any) -> Any:
     """The Doc the model encodes for a record: its window if read with
     n_sents > 0, else the Doc itself."""
     return getattr(doc, "context", None) or doc
+
+
+def context_tokens(doc: Any) -> List[str]:
+    """The words of a context for the word signal: its tokens lower-cased,
+    keeping those with at least one word character (``\\w``)."""
+    return [token.text.lower() for token in doc if _WORD_CHAR.search(token.text)]
+
+
+class WordContext(NamedTuple):
+    """A context's distinct-token tf-idf vector, for ``WordProfiles.cosines``."""
+
+    ids: numpy.ndarray
+    """The ids of its distinct tokens that the profiles know (sorted)."""
+    norm: float
+    """Its L2 norm, unknown tokens (idf log(N + 1)) included."""
+
+
+class WordProfiles:
+    """tf-idf bags of words of the entities' training contexts.
+
+    Over the N training contexts, a token's idf is ``log((N + 1) / (df + 1))``
+    (df: the contexts containing it). An entity's profile sums the distinct
+    tokens of each training context of each of its mentions, weighted by idf,
+    L2-normalised. Stored as a token→id dict, the df per id, and the profiles
+    in CSR form over the KB rows that have one (sorted).
+    """
+
+    def __init__(
+        self,
+        vocab: Dict[str, int],
+        df: numpy.ndarray,
+        n_contexts: int,
+        rows: numpy.ndarray,
+        starts: numpy.ndarray,
+        tokens: numpy.ndarray,
+        weights: numpy.ndarray,
+    ):
+        self.vocab = vocab
+        self.df = df
+        self.n_contexts = n_contexts
+        self.rows = rows
+        self.starts = starts
+        self.tokens = tokens
+        self.weights = weights
+        self.idf = numpy.log((n_contexts + 1) / (df.astype("float64") + 1))
+        self._unknown_idf = math.log(n_contexts + 1)
+
+    @classmethod
+    def build(cls, contexts: Iterable[Tuple[List[str], List[int]]]) -> "WordProfiles":
+        """Profiles from (tokens, KB rows of its mentions) per training context;
+        rows < 0 (entities outside the KB) are skipped."""
+        vocab: Dict[str, int] = {}
+        context_ids: List[numpy.ndarray] = []
+        pair_rows: List[numpy.ndarray] = []
+        pair_tokens: List[numpy.ndarray] = []
+        for tokens, mentioned in contexts:
+            ids = numpy.unique(
+                numpy.fromiter(
+                    (vocab.setdefault(t, len(vocab)) for t in tokens), dtype="int64", count=-1
+                )
+            )
+            context_ids.append(ids)
+            for row in mentioned:
+                if row >= 0:
+                    pair_rows.append(numpy.full(len(ids), row, dtype="int64"))
+                    pair_tokens.append(ids)
+        n_tokens = len(vocab)
+        df = numpy.bincount(
+            numpy.concatenate(context_ids or [numpy.zeros(0, "int64")]), minlength=n_tokens
+        ).astype("int32")
+        idf = numpy.log((len(context_ids) + 1) / (df.astype("float64") + 1))
+        keys = numpy.concatenate(pair_rows or [numpy.zeros(0, "int64")]) * max(n_tokens, 1)
+        keys += numpy.concatenate(pair_tokens or [numpy.zeros(0, "int64")])
+        keys, counts = numpy.unique(keys, return_counts=True)
+        key_rows, key_tokens = numpy.divmod(keys, max(n_tokens, 1))
+        profiled, starts = numpy.unique(key_rows, return_index=True)
+        weights = counts * idf[key_tokens]
+        if len(weights):
+            norms = numpy.sqrt(numpy.add.reduceat(weights * weights, starts))
+            lengths = numpy.diff(numpy.append(starts, len(weights)))
+            norms = numpy.repeat(numpy.where(norms > 0, norms, 1.0), lengths)
+            weights = weights / norms
+        return cls(
+            vocab,
+            df,
+            len(context_ids),
+            profiled.astype("int64"),
+            numpy.append(starts, len(weights)).astype("int64"),
+            key_tokens.astype("int32"),
+            weights.astype("float32"),
+        )
+
+    def context(self, tokens: List[str]) -> WordContext:
+        """The tf-idf vector of a context's distinct tokens."""
+        distinct = set(tokens)
+        known = [self.vocab[t] for t in distinct if t in self.vocab]
+        ids = numpy.array(sorted(known), dtype="int32")
+        unknown = len(distinct) - len(known)
+        norm = math.sqrt(float(numpy.sum(self.idf[ids] ** 2)) + unknown * self._unknown_idf**2)
+        return WordContext(ids, norm)
+
+    def cosines(self, rows: Sequence[int], context: WordContext) -> numpy.ndarray:
+        """The cosine between the context and each KB row's profile (0 for a
+        row without a profile or an empty context)."""
+        out = numpy.zeros(len(rows), dtype="float64")
+        if context.norm <= 0 or not len(self.rows):
+            return out
+        where = numpy.searchsorted(self.rows, rows)
+        for i, (row, j) in enumerate(zip(rows, where)):
+            if j < len(self.rows) and self.rows[j] == row:
+                tokens = self.tokens[self.starts[j] : self.starts[j + 1]]
+                hit = numpy.isin(tokens, context.ids, assume_unique=True)
+                weights = self.weights[self.starts[j] : self.starts[j + 1]]
+                out[i] = float(weights[hit] @ self.idf[tokens[hit]]) / context.norm
+        return out
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The tokens (in id order), N and the arrays (base64, little-endian)."""
+        return {
+            "tokens": sorted(self.vocab, key=self.vocab.__getitem__),
+            "n_contexts": self.n_contexts,
+            "df": _b64(self.df, "<i4"),
+            "rows": _b64(self.rows, "<i8"),
+            "starts": _b64(self.starts, "<i8"),
+            "token_ids": _b64(self.tokens, "<i4"),
+            "weights": _b64(self.weights, "<f4"),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "WordProfiles":
+        return cls(
+            {token: i for i, token in enumerate(data["tokens"])},
+            _from_b64(data["df"], "<i4", "int32"),
+            int(data["n_contexts"]),
+            _from_b64(data["rows"], "<i8", "int64"),
+            _from_b64(data["starts"], "<i8", "int64"),
+            _from_b64(data["token_ids"], "<i4", "int32"),
+            _from_b64(data["weights"], "<f4", "float32"),
+        )
+
+
+def _b64(array: numpy.ndarray, dtype: str) -> str:
+    return base64.b64encode(numpy.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
+
+
+def _from_b64(text: str, dtype: str, native: str) -> numpy.ndarray:
+    return numpy.frombuffer(base64.b64decode(text), dtype=dtype).astype(native)
+
+
+def _check_combination(combination: Any, tau_context: Any, tau_words: Any) -> None:
+    if combination not in COMBINATIONS:
+        raise ValueError(
+            f"combination must be one of {', '.join(COMBINATIONS)}, got {combination!r}"
+        )
+    for name, value in (("tau_context", tau_context), ("tau_words", tau_words)):
+        if value is None and name == "tau_words":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{name} must be a number > 0, got {value!r}")
 
 
 def _add_windows(examples: List[Example], n_sents: int) -> None:

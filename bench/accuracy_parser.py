@@ -14,6 +14,15 @@ min_action_freq 30, and are scored with the same scorer on the raw (not
 averaged) weights. Training alternates in slices (ours, spaCy, spaCy, ours, ...)
 until each side used its budget.
 
+Both sides are scored on dev every ``--eval-every`` seconds of their budget
+(scoring time is not counted), as ``spacy train`` scores each checkpoint: the
+record gives the final scores, the best checkpoint of each side (what
+``spacy train`` would keep as model-best) and the whole curve with the epochs
+each side had reached. Since ours trains faster, at the same time it is further
+along; on a small set such as WNUT17, where dev F peaks early and then falls as
+the model overfits, the final score alone compares two different points of
+that curve.
+
     python bench/accuracy_parser.py --out /tmp/acc.json [--quick] [--budget 600]
 """
 
@@ -65,29 +74,58 @@ class Side:
         self.step = step
         self.used = 0.0
         self.position = 0
-        self.epochs = 0
-        self.words = 0
+        self.docs = 0  # training documents seen
 
     def run(self, seconds: float) -> None:
         start = time.perf_counter()
         while time.perf_counter() - start < seconds:
-            self.step(self.batches[self.position])
-            self.position += 1
-            if self.position == len(self.batches):
-                self.position = 0
-                self.epochs += 1
+            batch = self.batches[self.position]
+            self.step(batch)
+            self.docs += len(batch)
+            self.position = (self.position + 1) % len(self.batches)
         self.used += time.perf_counter() - start
 
 
-def train_both(ours: Side, theirs: Side, budget: float) -> None:
+def train_both(
+    ours: Side, theirs: Side, budget: float, every: float, score: Callable[[], Dict[str, Any]]
+) -> List[Dict[str, Any]]:
+    """Train both sides in alternating slices; every ``every`` seconds of each side's
+    budget (and at the end) call ``score`` and collect its results: the curve."""
+    curve = []
     turn = 0
-    while ours.used < budget or theirs.used < budget:
-        order = [ours, theirs] if turn % 2 == 0 else [theirs, ours]
-        for side in order:
-            left = budget - side.used
-            if left > 0:
-                side.run(min(SLICE, left))
-        turn += 1
+    mark = min(every, budget)
+    while True:
+        while ours.used < mark or theirs.used < mark:
+            order = [ours, theirs] if turn % 2 == 0 else [theirs, ours]
+            for side in order:
+                left = mark - side.used
+                if left > 0:
+                    side.run(min(SLICE, left))
+            turn += 1
+        curve.append({"seconds": round(mark), **score()})
+        if mark >= budget:
+            return curve
+        mark = min(mark + every, budget)
+
+
+def epochs(side: Side, n_train: int) -> float:
+    """Passes over the training set so far."""
+    return round(side.docs / n_train, 2)
+
+
+def summary(curve: List[Dict[str, Any]], key: str) -> Dict[str, Any]:
+    """Final and best checkpoint of each side, by ``key``."""
+    out: Dict[str, Any] = {}
+    for who in ("ours", "spacy"):
+        best = max(curve, key=lambda point: point[who][key])
+        out[who] = {
+            "final": curve[-1][who][key],
+            "best": best[who][key],
+            "best_at_seconds": best["seconds"],
+            "best_at_epochs": best[f"{who}_epochs"],
+            "final_epochs": curve[-1][f"{who}_epochs"],
+        }
+    return out
 
 
 def make_batches(n: int, epochs: int = 50) -> List[Sequence[int]]:
@@ -100,7 +138,7 @@ def make_batches(n: int, epochs: int = 50) -> List[Sequence[int]]:
     return out
 
 
-def run_parser(budget: float, quick: bool) -> Dict[str, Any]:
+def run_parser(budget: float, every: float, quick: bool) -> Dict[str, Any]:
     task = ParserTask(min_action_freq=30)
     ud = DATA / "ud_english_ewt"
     train = task.read(ud / "en_ewt-ud-train.conllu")
@@ -142,34 +180,50 @@ def run_parser(budget: float, quick: bool) -> Dict[str, Any]:
             pipe.update([sp_train[i] for i in batch], drop=DROPOUT, sgd=sp_opt)
 
     ours, theirs = Side(batches, ours_step), Side(batches, spacy_step)
-    train_both(ours, theirs, budget)
-    guesses = task.predict(model, [eg.doc for eg in dev])
-    ours_scores = score_parse(
-        [(eg.gold["heads"], eg.gold["deps"]) for eg in dev],
-        [(p["heads"], p["deps"]) for p in guesses],
-    )
-    with spacy_names():
-        sp_docs = [SpacyDoc(nlp.vocab, words=eg.doc.words, spaces=eg.doc.spaces) for eg in dev]
-        parsed = list(pipe.pipe(sp_docs, batch_size=128))
-    sp_scores = score_parse(
-        [(eg.gold["heads"], eg.gold["deps"]) for eg in dev],
-        [([t.head.i for t in doc], [t.dep_ for t in doc]) for doc in parsed],
-    )
+    golds = [(eg.gold["heads"], eg.gold["deps"]) for eg in dev]
+    keys = ("las", "uas", "las_no_punct")
+
+    def score() -> Dict[str, Any]:
+        guesses = task.predict(model, [eg.doc for eg in dev])
+        ours_scores = score_parse(golds, [(p["heads"], p["deps"]) for p in guesses])
+        with spacy_names():
+            docs = [SpacyDoc(nlp.vocab, words=eg.doc.words, spaces=eg.doc.spaces) for eg in dev]
+            parsed = list(pipe.pipe(docs, batch_size=128))
+        sp_scores = score_parse(
+            golds, [([t.head.i for t in doc], [t.dep_ for t in doc]) for doc in parsed]
+        )
+        return {
+            "ours": _pick(ours_scores, keys),
+            "spacy": _pick(sp_scores, keys),
+            "ours_epochs": epochs(ours, len(train)),
+            "spacy_epochs": epochs(theirs, len(train)),
+        }
+
+    curve = train_both(ours, theirs, budget, every, score)
     return {
         "group": "accuracy",
         "name": "parser UD EWT dev" + (" (quick: 600 train / 200 dev)" if quick else ""),
         "unit": "LAS",
-        "ours": _pick(ours_scores, ("las", "uas", "las_no_punct")),
-        "spacy": _pick(sp_scores, ("las", "uas", "las_no_punct")),
+        "ours": curve[-1]["ours"],
+        "spacy": curve[-1]["spacy"],
+        "checkpoints": (best := summary(curve, "las")),
+        "curve": curve,
         "budget_seconds": budget,
         "notes": (
             f"TransitionBasedParser.v1 parser hidden 64 pieces 2 over HashEmbedCNN.v1 96x4; "
             f"batch {BATCH_DOCS} sentences, Adam 0.001, dropout 0.1, seed {SEED}; "
-            f"epochs ours {ours.epochs + ours.position / len(train) * BATCH_DOCS:.2f}, "
-            f"spaCy {theirs.epochs + theirs.position / len(train) * BATCH_DOCS:.2f}; "
-            "LAS/UAS over all words incl. punctuation, labels case-insensitive"
+            f"epochs ours {epochs(ours, len(train))}, spaCy {epochs(theirs, len(train))}; "
+            "LAS/UAS over all words incl. punctuation, labels case-insensitive; "
+            f"dev scored every {every:g} s of each side's budget; {_best_note(best)}"
         ),
     }
+
+
+def _best_note(best: Dict[str, Any]) -> str:
+    return "best checkpoint " + ", ".join(
+        f"{who} {b['best']} at {b['best_at_epochs']} epochs"
+        for who, b in (("ours", best["ours"]), ("spaCy", best["spacy"]))
+    )
 
 
 def _arch_args(state_type: str) -> Dict[str, Any]:
@@ -182,7 +236,7 @@ def _pick(scores: Dict[str, Any], keys: Sequence[str]) -> Dict[str, float]:
     return {k: round(float(scores[k]) * 100, 2) for k in keys}
 
 
-def run_ner(budget: float, quick: bool) -> Dict[str, Any]:
+def run_ner(budget: float, every: float, quick: bool) -> Dict[str, Any]:
     task = NerTask()
     train = task.read(DATA / "wnut17" / "wnut17train.conll")
     dev = task.read(DATA / "wnut17" / "emerging.dev.conll")
@@ -221,48 +275,69 @@ def run_ner(budget: float, quick: bool) -> Dict[str, Any]:
             pipe.update([sp_train[i] for i in batch], drop=DROPOUT, sgd=sp_opt)
 
     ours, theirs = Side(batches, ours_step), Side(batches, spacy_step)
-    train_both(ours, theirs, budget)
     golds = [eg.gold["spans"] for eg in dev]
-    ours_scores = score_ents(golds, task.predict(model, [eg.doc for eg in dev]))
-    with spacy_names():
-        sp_docs = [SpacyDoc(nlp.vocab, words=eg.doc.words, spaces=eg.doc.spaces) for eg in dev]
-        parsed = list(pipe.pipe(sp_docs, batch_size=128))
-    sp_scores = score_ents(
-        golds, [[(e.start, e.end, e.label_) for e in doc.ents] for doc in parsed]
-    )
+    keys = ("ents_f", "ents_p", "ents_r")
+
+    def score() -> Dict[str, Any]:
+        ours_scores = score_ents(golds, task.predict(model, [eg.doc for eg in dev]))
+        with spacy_names():
+            docs = [SpacyDoc(nlp.vocab, words=eg.doc.words, spaces=eg.doc.spaces) for eg in dev]
+            parsed = list(pipe.pipe(docs, batch_size=128))
+        sp_scores = score_ents(
+            golds, [[(e.start, e.end, e.label_) for e in doc.ents] for doc in parsed]
+        )
+        return {
+            "ours": _pick(ours_scores, keys),
+            "spacy": _pick(sp_scores, keys),
+            "ours_epochs": epochs(ours, len(train)),
+            "spacy_epochs": epochs(theirs, len(train)),
+        }
+
+    curve = train_both(ours, theirs, budget, every, score)
     return {
         "group": "accuracy",
         "name": "ner WNUT17 dev" + (" (quick: 600 train / 200 dev)" if quick else ""),
         "unit": "F",
-        "ours": _pick(ours_scores, ("ents_f", "ents_p", "ents_r")),
-        "spacy": _pick(sp_scores, ("ents_f", "ents_p", "ents_r")),
+        "ours": curve[-1]["ours"],
+        "spacy": curve[-1]["spacy"],
+        "checkpoints": (best := summary(curve, "ents_f")),
+        "curve": curve,
         "budget_seconds": budget,
         "notes": (
             f"TransitionBasedParser.v1 ner (extra_state_tokens false) hidden 64 pieces 2 over "
             f"HashEmbedCNN.v1 96x4; batch {BATCH_DOCS} sentences, Adam 0.001, dropout 0.1, "
-            f"seed {SEED}; epochs ours {ours.epochs}, spaCy {theirs.epochs} (+ partial); "
-            "exact-match entity P/R/F"
+            f"seed {SEED}; epochs ours {epochs(ours, len(train))}, spaCy "
+            f"{epochs(theirs, len(train))}; exact-match entity P/R/F; dev scored every "
+            f"{every:g} s of each side's budget; {_best_note(best)}"
         ),
     }
 
 
 def main() -> None:
+    global SEED
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--budget", type=float, default=600.0, help="seconds per side, parser")
     parser.add_argument("--ner-budget", type=float, default=None, help="default: --budget")
     parser.add_argument("--case", choices=["parser", "ner"], action="append")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of both sides")
+    parser.add_argument(
+        "--eval-every", type=float, default=60.0, help="score dev every this many seconds"
+    )
     args = parser.parse_args()
+    SEED = args.seed
+    numpy.random.seed(SEED)
     budget = 20.0 if args.quick else args.budget
     ner_budget = 20.0 if args.quick else (args.ner_budget or args.budget)
+    every = 10.0 if args.quick else args.eval_every
     results = []
     for case in args.case or ["parser", "ner"]:
         start = time.perf_counter()
         if case == "parser":
-            results.append(run_parser(budget, args.quick))
+            results.append(run_parser(budget, every, args.quick))
         else:
-            results.append(run_ner(ner_budget, args.quick))
+            results.append(run_ner(ner_budget, every, args.quick))
         print(json.dumps(results[-1]), f"({time.perf_counter() - start:.0f} s)", flush=True)
     text = json.dumps({"results": results}, indent=2)
     if args.out:
@@ -272,5 +347,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    numpy.random.seed(SEED)
     main()

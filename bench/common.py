@@ -13,6 +13,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -195,12 +196,19 @@ def batches(items: Sequence[Any], size: int = BATCH) -> List[Sequence[Any]]:
 
 
 def ab_times(
-    ours: Callable[[], Any], theirs: Callable[[], Any], repeats: int
+    ours: Callable[[], Any], theirs: Callable[[], Any], repeats: int, min_seconds: float = 0.5
 ) -> Tuple[List[float], List[float]]:
     """Seconds per run of each side, alternated A/B (B/A on odd repeats) after
-    one warm-up run of each."""
+    one warm-up run of each. A run shorter than ``min_seconds`` (judged by the
+    faster side's warm-up) is timed over enough back-to-back runs to last that
+    long, the same number for both sides: a timing of a few milliseconds on a
+    shared machine is mostly noise."""
+    start = time.perf_counter()
     ours()
+    middle = time.perf_counter()
     theirs()
+    fastest = min(middle - start, time.perf_counter() - middle)
+    loops = max(1, math.ceil(min_seconds / max(fastest, 1e-6)))
     a_times: List[float] = []
     b_times: List[float] = []
     for r in range(repeats):
@@ -209,8 +217,9 @@ def ab_times(
             order.reverse()
         for function, times in order:
             start = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - start)
+            for _ in range(loops):
+                function()
+            times.append((time.perf_counter() - start) / loops)
     return a_times, b_times
 
 

@@ -12,6 +12,7 @@ import pytest
 from thinc.api import Config
 
 from arch_entitylinker import KnowledgeBase
+from arch_entitylinker.about import __version__
 from arch_tok2vec import Doc, registry
 from arch_tok2vec.introspect import describe, find, registered
 
@@ -60,8 +61,8 @@ def test_archs_list_shows_the_kb_functions_under_assets():
     )
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines()]
-    assert ["assets", "spacy.EmptyKB.v1", "arch-entitylinker", "0.1.0"] in rows
-    assert ["assets", "spacy.CandidateGenerator.v1", "arch-entitylinker", "0.1.0"] in rows
+    assert ["assets", "spacy.EmptyKB.v1", "arch-entitylinker", __version__] in rows
+    assert ["assets", "spacy.CandidateGenerator.v1", "arch-entitylinker", __version__] in rows
     assert callable(main)
 
 

@@ -32,6 +32,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Callable, Dict, List, Sequence  # noqa: E402
 
@@ -141,12 +142,81 @@ def make_batches(n: int, epochs: int = 50) -> List[Sequence[int]]:
 def run_parser(budget: float, every: float, quick: bool) -> Dict[str, Any]:
     task = ParserTask(min_action_freq=30)
     ud = DATA / "ud_english_ewt"
-    train = task.read(ud / "en_ewt-ud-train.conllu")
-    dev = task.read(ud / "en_ewt-ud-dev.conllu")
+    return compare(
+        Case(
+            name="parser UD EWT dev",
+            unit="LAS",
+            keys=("las", "uas", "las_no_punct"),
+            pipe="parser",
+            pipe_config={"min_action_freq": 30},
+            spacy_gold=lambda eg: {"heads": eg.gold["heads"], "deps": eg.gold["deps"]},
+            gold=lambda eg: (eg.gold["heads"], eg.gold["deps"]),
+            ours_guess=lambda guess: (guess["heads"], guess["deps"]),
+            spacy_guess=lambda doc: ([t.head.i for t in doc], [t.dep_ for t in doc]),
+            scorer=score_parse,
+            notes="LAS/UAS over all words incl. punctuation, labels case-insensitive",
+        ),
+        task,
+        task.read(ud / "en_ewt-ud-train.conllu"),
+        task.read(ud / "en_ewt-ud-dev.conllu"),
+        budget,
+        every,
+        quick,
+    )
+
+
+def run_ner(budget: float, every: float, quick: bool) -> Dict[str, Any]:
+    task = NerTask()
+    return compare(
+        Case(
+            name="ner WNUT17 dev",
+            unit="F",
+            keys=("ents_f", "ents_p", "ents_r"),
+            pipe="ner",
+            pipe_config={},
+            spacy_gold=lambda eg: {"entities": spans_to_biluo(len(eg.doc), eg.gold["spans"])},
+            gold=lambda eg: eg.gold["spans"],
+            ours_guess=lambda guess: guess,
+            spacy_guess=lambda doc: [(e.start, e.end, e.label_) for e in doc.ents],
+            scorer=score_ents,
+            notes="exact-match entity P/R/F",
+        ),
+        task,
+        task.read(DATA / "wnut17" / "wnut17train.conll"),
+        task.read(DATA / "wnut17" / "emerging.dev.conll"),
+        budget,
+        every,
+        quick,
+    )
+
+
+@dataclass
+class Case:
+    """What differs between the parser and the NER comparison."""
+
+    name: str
+    unit: str
+    keys: Sequence[str]  # scores recorded; the first one picks the best checkpoint
+    pipe: str  # spaCy's component (its state_type is ours)
+    pipe_config: Dict[str, Any]
+    spacy_gold: Callable[[Any], Dict[str, Any]]  # our example -> spaCy's annotations
+    gold: Callable[[Any], Any]  # our example -> what the scorer compares
+    ours_guess: Callable[[Any], Any]  # one of our task's predictions -> the same
+    spacy_guess: Callable[[Any], Any]  # one of spaCy's annotated Docs -> the same
+    scorer: Callable[[List[Any], List[Any]], Dict[str, Any]]
+    notes: str
+
+
+def compare(
+    case: Case, task: Any, train: List[Any], dev: List[Any], budget: float, every: float,
+    quick: bool,
+) -> Dict[str, Any]:  # fmt: skip
+    """Train ours and spaCy's component on ``train`` with the same config, seed,
+    batches and budget; score both on ``dev`` every ``every`` seconds."""
     if quick:
         train, dev = train[:600], dev[:200]
     fix_random_seed(SEED)
-    model = TransitionBasedParser(HashEmbedCNN(**TOK2VEC), **_arch_args("parser"))
+    model = TransitionBasedParser(HashEmbedCNN(**TOK2VEC), **_arch_args(case.pipe))
     task.initialize(model, train)
     set_dropout_rate(model, DROPOUT)
     opt = Adam(0.001)
@@ -162,13 +232,11 @@ def run_parser(budget: float, every: float, quick: bool) -> Dict[str, Any]:
 
         fix_random_seed(SEED)
         nlp = spacy.blank("en")
-        pipe = nlp.add_pipe(
-            "parser", config={"model": model_config("parser"), "min_action_freq": 30}
-        )
+        config = {"model": model_config(case.pipe), **case.pipe_config}
+        pipe = nlp.add_pipe(case.pipe, config=config)
         sp_train = [
             SpacyExample.from_dict(
-                SpacyDoc(nlp.vocab, words=eg.doc.words, spaces=eg.doc.spaces),
-                {"heads": eg.gold["heads"], "deps": eg.gold["deps"]},
+                SpacyDoc(nlp.vocab, words=eg.doc.words, spaces=eg.doc.spaces), case.spacy_gold(eg)
             )
             for eg in train
         ]
@@ -180,41 +248,37 @@ def run_parser(budget: float, every: float, quick: bool) -> Dict[str, Any]:
             pipe.update([sp_train[i] for i in batch], drop=DROPOUT, sgd=sp_opt)
 
     ours, theirs = Side(batches, ours_step), Side(batches, spacy_step)
-    golds = [(eg.gold["heads"], eg.gold["deps"]) for eg in dev]
-    keys = ("las", "uas", "las_no_punct")
+    golds = [case.gold(eg) for eg in dev]
 
     def score() -> Dict[str, Any]:
-        guesses = task.predict(model, [eg.doc for eg in dev])
-        ours_scores = score_parse(golds, [(p["heads"], p["deps"]) for p in guesses])
+        guesses = [case.ours_guess(g) for g in task.predict(model, [eg.doc for eg in dev])]
         with spacy_names():
             docs = [SpacyDoc(nlp.vocab, words=eg.doc.words, spaces=eg.doc.spaces) for eg in dev]
-            parsed = list(pipe.pipe(docs, batch_size=128))
-        sp_scores = score_parse(
-            golds, [([t.head.i for t in doc], [t.dep_ for t in doc]) for doc in parsed]
-        )
+            sp_guesses = [case.spacy_guess(doc) for doc in pipe.pipe(docs, batch_size=128)]
         return {
-            "ours": _pick(ours_scores, keys),
-            "spacy": _pick(sp_scores, keys),
+            "ours": _pick(case.scorer(golds, guesses), case.keys),
+            "spacy": _pick(case.scorer(golds, sp_guesses), case.keys),
             "ours_epochs": epochs(ours, len(train)),
             "spacy_epochs": epochs(theirs, len(train)),
         }
 
     curve = train_both(ours, theirs, budget, every, score)
+    best = summary(curve, case.keys[0])
     return {
         "group": "accuracy",
-        "name": "parser UD EWT dev" + (" (quick: 600 train / 200 dev)" if quick else ""),
-        "unit": "LAS",
+        "name": case.name + (" (quick: 600 train / 200 dev)" if quick else ""),
+        "unit": case.unit,
         "ours": curve[-1]["ours"],
         "spacy": curve[-1]["spacy"],
-        "checkpoints": (best := summary(curve, "las")),
+        "checkpoints": best,
         "curve": curve,
         "budget_seconds": budget,
         "notes": (
-            f"TransitionBasedParser.v1 parser hidden 64 pieces 2 over HashEmbedCNN.v1 96x4; "
-            f"batch {BATCH_DOCS} sentences, Adam 0.001, dropout 0.1, seed {SEED}; "
-            f"epochs ours {epochs(ours, len(train))}, spaCy {epochs(theirs, len(train))}; "
-            "LAS/UAS over all words incl. punctuation, labels case-insensitive; "
-            f"dev scored every {every:g} s of each side's budget; {_best_note(best)}"
+            f"TransitionBasedParser.v1 {case.pipe} (extra_state_tokens false) hidden 64 pieces 2 "
+            f"over HashEmbedCNN.v1 96x4; batch {BATCH_DOCS} sentences, Adam 0.001, dropout 0.1, "
+            f"seed {SEED}; epochs ours {epochs(ours, len(train))}, spaCy "
+            f"{epochs(theirs, len(train))}; {case.notes}; dev scored every {every:g} s of each "
+            f"side's budget; {_best_note(best)}"
         ),
     }
 
@@ -234,83 +298,6 @@ def _arch_args(state_type: str) -> Dict[str, Any]:
 
 def _pick(scores: Dict[str, Any], keys: Sequence[str]) -> Dict[str, float]:
     return {k: round(float(scores[k]) * 100, 2) for k in keys}
-
-
-def run_ner(budget: float, every: float, quick: bool) -> Dict[str, Any]:
-    task = NerTask()
-    train = task.read(DATA / "wnut17" / "wnut17train.conll")
-    dev = task.read(DATA / "wnut17" / "emerging.dev.conll")
-    if quick:
-        train, dev = train[:600], dev[:200]
-    fix_random_seed(SEED)
-    model = TransitionBasedParser(HashEmbedCNN(**TOK2VEC), **_arch_args("ner"))
-    task.initialize(model, train)
-    set_dropout_rate(model, DROPOUT)
-    opt = Adam(0.001)
-    batches = make_batches(len(train))
-
-    def ours_step(batch: Sequence[int]) -> None:
-        task.update(model, [train[i] for i in batch], opt)
-
-    with spacy_names():
-        import spacy
-        from spacy.tokens import Doc as SpacyDoc
-        from spacy.training import Example as SpacyExample
-
-        fix_random_seed(SEED)
-        nlp = spacy.blank("en")
-        pipe = nlp.add_pipe("ner", config={"model": model_config("ner")})
-        sp_train = [
-            SpacyExample.from_dict(
-                SpacyDoc(nlp.vocab, words=eg.doc.words, spaces=eg.doc.spaces),
-                {"entities": spans_to_biluo(len(eg.doc), eg.gold["spans"])},
-            )
-            for eg in train
-        ]
-        nlp.initialize(lambda: sp_train)
-        sp_opt = Adam(0.001)
-
-    def spacy_step(batch: Sequence[int]) -> None:
-        with spacy_names():
-            pipe.update([sp_train[i] for i in batch], drop=DROPOUT, sgd=sp_opt)
-
-    ours, theirs = Side(batches, ours_step), Side(batches, spacy_step)
-    golds = [eg.gold["spans"] for eg in dev]
-    keys = ("ents_f", "ents_p", "ents_r")
-
-    def score() -> Dict[str, Any]:
-        ours_scores = score_ents(golds, task.predict(model, [eg.doc for eg in dev]))
-        with spacy_names():
-            docs = [SpacyDoc(nlp.vocab, words=eg.doc.words, spaces=eg.doc.spaces) for eg in dev]
-            parsed = list(pipe.pipe(docs, batch_size=128))
-        sp_scores = score_ents(
-            golds, [[(e.start, e.end, e.label_) for e in doc.ents] for doc in parsed]
-        )
-        return {
-            "ours": _pick(ours_scores, keys),
-            "spacy": _pick(sp_scores, keys),
-            "ours_epochs": epochs(ours, len(train)),
-            "spacy_epochs": epochs(theirs, len(train)),
-        }
-
-    curve = train_both(ours, theirs, budget, every, score)
-    return {
-        "group": "accuracy",
-        "name": "ner WNUT17 dev" + (" (quick: 600 train / 200 dev)" if quick else ""),
-        "unit": "F",
-        "ours": curve[-1]["ours"],
-        "spacy": curve[-1]["spacy"],
-        "checkpoints": (best := summary(curve, "ents_f")),
-        "curve": curve,
-        "budget_seconds": budget,
-        "notes": (
-            f"TransitionBasedParser.v1 ner (extra_state_tokens false) hidden 64 pieces 2 over "
-            f"HashEmbedCNN.v1 96x4; batch {BATCH_DOCS} sentences, Adam 0.001, dropout 0.1, "
-            f"seed {SEED}; epochs ours {epochs(ours, len(train))}, spaCy "
-            f"{epochs(theirs, len(train))}; exact-match entity P/R/F; dev scored every "
-            f"{every:g} s of each side's budget; {_best_note(best)}"
-        ),
-    }
 
 
 def main() -> None:

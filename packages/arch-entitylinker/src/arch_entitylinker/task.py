@@ -16,6 +16,8 @@ Registered as ``arch.entity_linker.v1`` in the ``arch_tasks`` entry-point group:
     combination = "spacy"       # or "softmax"
     tau_context = 0.1           # softmax: temperature of the encoder's cosine
     tau_words = 0.05            # softmax: temperature of the word profiles (null: off)
+    words_scope = "context"     # softmax: or "document" (the words of the whole doc_id)
+    type_weight = 0.0           # softmax: bonus when the mention's label fits the entity
 
 Each corpus record is one context (e.g. a sentence) with its mentions; with
 ``n_sents`` > 0 the context the model encodes is the sentence with up to
@@ -28,8 +30,10 @@ no candidate gives NIL, one candidate is taken, and several are scored by
 vector; ``prior`` or ``sim`` dropped with ``incl_prior`` / ``incl_context``),
 the first best candidate winning ties. ``combination = "softmax"`` scores them
 instead by ``log(prior) + sim / tau_context + words / tau_words``, ``words``
-the cosine between tf-idf bags of words of the mention's context and of the
-candidate's training contexts (``WordProfiles``).
+the cosine between tf-idf bags of words of the mention's context (or, with
+``words_scope = "document"``, of its whole document) and of the candidate's
+training contexts (``WordProfiles``), plus ``type_weight`` for a candidate
+whose usual label in training is the mention's label.
 """
 
 import base64
@@ -53,6 +57,8 @@ MAX_ALIAS_TOKENS = 8
 """Longest alias (in tokens) searched for when a Doc comes without mentions."""
 COMBINATIONS = ("spacy", "softmax")
 """How several candidates are scored (the task's ``combination``)."""
+WORDS_SCOPES = ("context", "document")
+"""Which words the word signal compares (the task's ``words_scope``)."""
 PRIOR_FLOOR = 1e-6
 """The prior a candidate with prior 0 gets in ``log(prior)`` ("softmax"): far
 behind any real prior, but finite, so context can still rank it."""
@@ -60,10 +66,11 @@ _WORD_CHAR = re.compile(r"\w")
 
 
 class Mention:
-    """A gold mention: token span, characters, text, gold KB ID, and whether it
-    is scored (``propn_only`` leaves out mentions without a proper noun)."""
+    """A gold mention: token span, characters, text, gold KB ID, whether it is
+    scored (``propn_only`` leaves out mentions without a proper noun) and its
+    label (GUM's ``entity_type`` or a span's ``label``; "" if none)."""
 
-    __slots__ = ("start", "end", "start_char", "end_char", "text", "kb_id", "scored")
+    __slots__ = ("start", "end", "start_char", "end_char", "text", "kb_id", "scored", "label")
 
     def __init__(
         self,
@@ -74,10 +81,12 @@ class Mention:
         text: str,
         kb_id: str,
         scored: bool,
+        label: str = "",
     ):
         self.start, self.end = start, end
         self.start_char, self.end_char = start_char, end_char
         self.text, self.kb_id, self.scored = text, kb_id, scored
+        self.label = label
 
 
 class EntityLinkerTask(Task):
@@ -101,8 +110,10 @@ class EntityLinkerTask(Task):
         combination: str = "spacy",
         tau_context: float = 0.1,
         tau_words: Optional[float] = 0.05,
+        words_scope: str = "context",
+        type_weight: float = 0.0,
     ):
-        _check_combination(combination, tau_context, tau_words)
+        _check_combination(combination, tau_context, tau_words, words_scope, type_weight)
         if isinstance(n_sents, bool) or not isinstance(n_sents, int) or n_sents < 0:
             raise ValueError(f"n_sents must be an integer >= 0, got {n_sents!r}")
         if kb_path is not None and (entities is not None or aliases is not None):
@@ -137,8 +148,13 @@ class EntityLinkerTask(Task):
         self.combination = combination
         self.tau_context = float(tau_context)
         self.tau_words = None if tau_words is None else float(tau_words)
+        self.words_scope = words_scope
+        self.type_weight = float(type_weight)
         self.words: Optional[WordProfiles] = None
         """The entities' word profiles ("softmax" with tau_words), from initialize."""
+        self.types: Optional[Dict[str, str]] = None
+        """Each trained-on entity's most frequent mention label ("softmax" with
+        type_weight > 0), from initialize."""
         self._kb: Optional[KnowledgeBase] = None
         # the "words" vectors of the entities the KB files give no vector for
         self._made_up: Dict[str, numpy.ndarray] = {}
@@ -201,6 +217,8 @@ class EntityLinkerTask(Task):
                     examples.append(example)
         if self.n_sents:
             _add_windows(examples, self.n_sents)
+        if self.words_scope == "document":
+            _add_documents(examples)
         return examples
 
     def _record(self, data: Any, path: Path, number: int) -> Optional[Example]:
@@ -255,8 +273,13 @@ class EntityLinkerTask(Task):
                 )
             upos = m.get("upos")
             scored = not self.propn_only or (isinstance(upos, list) and "PROPN" in upos)
-            mentions.append(Mention(starts[s], ends[e], s, e, text[s:e], kb_id, scored))
-        ents = [(m.start, m.end, "", m.kb_id) for m in mentions]
+            label = next((m[k] for k in ("entity_type", "label") if m.get(k) is not None), "")
+            if not isinstance(label, str):
+                raise CorpusError(
+                    path, number, f"mention {j} ({text[s:e]!r}) has a label that is not a string"
+                )
+            mentions.append(Mention(starts[s], ends[e], s, e, text[s:e], kb_id, scored, label))
+        ents = [(m.start, m.end, m.label, m.kb_id) for m in mentions]
         doc = Doc(doc.words, doc.spaces, ents=ents)
         doc.mentions_given = True  # type: ignore[attr-defined]  # even if there are none
         doc_id = data.get("doc_id")
@@ -300,10 +323,14 @@ class EntityLinkerTask(Task):
         if self.combination == "softmax" and self.tau_words is not None:
             self.words = WordProfiles.build(
                 (
-                    context_tokens(context_of(eg.doc)),
+                    self._word_tokens(eg.doc),
                     [kb.entity_row(m.kb_id) for m in eg.gold["mentions"]],
                 )
                 for eg in examples
+            )
+        if self.combination == "softmax" and self.type_weight > 0:
+            self.types = entity_types(
+                (m.kb_id, m.label) for eg in examples for m in eg.gold["mentions"]
             )
         sample = [context_of(eg.doc) for eg in examples[:10]]
         width = kb.entity_vector_length
@@ -366,13 +393,12 @@ class EntityLinkerTask(Task):
             words = None
             if spans and self._use_words():
                 assert self.words is not None
-                words = self.words.context(context_tokens(context_of(doc)))
+                words = self.words.context(self._word_tokens(doc))
             links = []
             for span in spans:
                 text = span.text
-                links.append(
-                    (span.start_char, span.end_char, text, self.link(text, context, words))
-                )
+                kb_id = self.link(text, context, words, span.label_)
+                links.append((span.start_char, span.end_char, text, kb_id))
             out.append(links)
         return out
 
@@ -381,6 +407,7 @@ class EntityLinkerTask(Task):
         alias: str,
         context: Optional[numpy.ndarray],
         words: Optional["WordContext"] = None,
+        label: str = "",
     ) -> str:
         """The entity an alias links to, or "NIL".
 
@@ -388,6 +415,8 @@ class EntityLinkerTask(Task):
         context: The model's encoding of the mention's context (None: not used).
         words: The context's bag of words (``WordProfiles.context``), used by
             "softmax" with ``tau_words``; None: no word signal.
+        label: The mention's label (e.g. an NER label), compared with the
+            candidates' labels by "softmax" with ``type_weight``; "": none.
         """
         rows, priors = self.kb.candidate_rows(alias)
         if not rows:
@@ -395,7 +424,7 @@ class EntityLinkerTask(Task):
         if len(rows) == 1:
             return self.kb._entity_ids[rows[0]]
         if self.combination == "softmax":
-            scores = self._softmax_scores(rows, priors, context, words)
+            scores = self._softmax_scores(rows, priors, context, words, label)
         else:
             scores = numpy.asarray(priors if self.incl_prior else [0.0] * len(rows))
             if self.incl_context and context is not None:
@@ -409,10 +438,12 @@ class EntityLinkerTask(Task):
         priors: List[float],
         context: Optional[numpy.ndarray],
         words: Optional["WordContext"],
+        label: str = "",
     ) -> numpy.ndarray:
-        """``log(prior) + cos(context, entity) / tau_context + words / tau_words``
-        (the log of an unnormalised softmax over the candidates); a prior of 0
-        counts as PRIOR_FLOOR, a term left out by the settings counts as 0."""
+        """``log(prior) + cos(context, entity) / tau_context + words / tau_words
+        + type_weight * [label == entity's label]`` (the log of an unnormalised
+        softmax over the candidates); a prior of 0 counts as PRIOR_FLOOR, a
+        term left out by the settings (or without a label) counts as 0."""
         scores = numpy.zeros(len(rows), dtype="float64")
         if self.incl_prior:
             scores += numpy.log(numpy.maximum(numpy.asarray(priors, dtype="float64"), PRIOR_FLOOR))
@@ -420,7 +451,25 @@ class EntityLinkerTask(Task):
             scores += _cosines(self.kb.vectors[rows], context) / self.tau_context
         if words is not None and self.words is not None and self.tau_words is not None:
             scores += self.words.cosines(rows, words) / self.tau_words
+        if label and self.types and self.type_weight > 0:
+            ids = self.kb._entity_ids
+            scores += self.type_weight * numpy.asarray(
+                [self.types.get(ids[row]) == label for row in rows], dtype="float64"
+            )
         return scores
+
+    def _word_tokens(self, doc: Any) -> List[str]:
+        """The tokens the word signal compares for a Doc: its context's, or
+        with ``words_scope = "document"`` its whole document's."""
+        if self.words_scope != "document":
+            return context_tokens(context_of(doc))
+        document = getattr(doc, "document", None)
+        if document is None:
+            return context_tokens(doc)
+        tokens = getattr(document, "word_tokens", None)
+        if tokens is None:  # computed once per document, shared by its records
+            tokens = document.word_tokens = context_tokens(document)
+        return tokens
 
     def _use_words(self) -> bool:
         return (
@@ -501,7 +550,10 @@ class EntityLinkerTask(Task):
             "combination": self.combination,
             "tau_context": self.tau_context,
             "tau_words": self.tau_words,
+            "words_scope": self.words_scope,
+            "type_weight": self.type_weight,
             "words": None if self.words is None else self.words.to_dict(),
+            "types": self.types,
             "kb": base64.b64encode(self.kb.to_bytes()).decode("ascii"),
         }
 
@@ -514,10 +566,16 @@ class EntityLinkerTask(Task):
         combination = data.get("combination", "spacy")
         tau_context = data.get("tau_context", 0.1)
         tau_words = data.get("tau_words", 0.05)
-        _check_combination(combination, tau_context, tau_words)
+        words_scope = data.get("words_scope", "context")
+        type_weight = data.get("type_weight", 0.0)
+        _check_combination(combination, tau_context, tau_words, words_scope, type_weight)
         self.combination = combination
         self.tau_context = float(tau_context)
         self.tau_words = None if tau_words is None else float(tau_words)
+        self.words_scope = words_scope
+        self.type_weight = float(type_weight)
+        types = data.get("types")
+        self.types = None if types is None else {str(k): str(v) for k, v in types.items()}
         words = data.get("words")
         self.words = None if words is None else WordProfiles.from_dict(words)
         self._made_up = {}  # the saved KB's vectors are final
@@ -538,6 +596,8 @@ def entity_linker_task(
     combination: str = "spacy",
     tau_context: float = 0.1,
     tau_words: Optional[float] = 0.05,
+    words_scope: str = "context",
+    type_weight: float = 0.0,
 ) -> EntityLinkerTask:
     """The entity-linking task (see EntityLinkerTask).
 
@@ -569,6 +629,12 @@ def entity_linker_task(
         smaller gives context more weight against the prior).
     tau_words: "softmax": temperature of the bag-of-words cosine (> 0); null:
         no word signal (and no word profiles built or saved).
+    words_scope: "softmax": the words the word signal compares: "context" (the
+        context the model encodes) or "document" (all the corpus records with
+        the mention's doc_id, in a run; a Doc from elsewhere: the whole Doc).
+    type_weight: "softmax": added to a candidate's score when the mention's
+        label (GUM's entity_type, a mention's label, a Doc span's label_) is the label
+        the candidate's training mentions have most often (>= 0); 0: off.
     """
     return EntityLinkerTask(
         entities,
@@ -583,6 +649,8 @@ def entity_linker_task(
         combination,
         tau_context,
         tau_words,
+        words_scope,
+        type_weight,
     )
 
 
@@ -645,12 +713,17 @@ class WordProfiles:
         context_ids: List[numpy.ndarray] = []
         pair_rows: List[numpy.ndarray] = []
         pair_tokens: List[numpy.ndarray] = []
+        seen: Dict[int, Tuple[List[str], numpy.ndarray]] = {}  # records sharing a token list
         for tokens, mentioned in contexts:
-            ids = numpy.unique(
-                numpy.fromiter(
-                    (vocab.setdefault(t, len(vocab)) for t in tokens), dtype="int64", count=-1
+            if id(tokens) in seen and seen[id(tokens)][0] is tokens:
+                ids = seen[id(tokens)][1]
+            else:
+                ids = numpy.unique(
+                    numpy.fromiter(
+                        (vocab.setdefault(t, len(vocab)) for t in tokens), dtype="int64", count=-1
+                    )
                 )
-            )
+                seen[id(tokens)] = (tokens, ids)
             context_ids.append(ids)
             for row in mentioned:
                 if row >= 0:
@@ -739,7 +812,9 @@ def _from_b64(text: str, dtype: str, native: str) -> numpy.ndarray:
     return numpy.frombuffer(base64.b64decode(text), dtype=dtype).astype(native)
 
 
-def _check_combination(combination: Any, tau_context: Any, tau_words: Any) -> None:
+def _check_combination(
+    combination: Any, tau_context: Any, tau_words: Any, words_scope: Any, type_weight: Any
+) -> None:
     if combination not in COMBINATIONS:
         raise ValueError(
             f"combination must be one of {', '.join(COMBINATIONS)}, got {combination!r}"
@@ -749,6 +824,23 @@ def _check_combination(combination: Any, tau_context: Any, tau_words: Any) -> No
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    if words_scope not in WORDS_SCOPES:
+        raise ValueError(
+            f"words_scope must be one of {', '.join(WORDS_SCOPES)}, got {words_scope!r}"
+        )
+    if (
+        isinstance(type_weight, bool)
+        or not isinstance(type_weight, (int, float))
+        or not type_weight >= 0
+    ):
+        raise ValueError(f"type_weight must be a number >= 0, got {type_weight!r}")
+    if combination != "softmax":
+        if words_scope != "context":
+            raise ValueError('words_scope = "document" needs combination = "softmax"')
+        if type_weight:
+            raise ValueError('type_weight > 0 needs combination = "softmax"')
+    elif words_scope != "context" and tau_words is None:
+        raise ValueError('words_scope = "document" needs tau_words (the word signal) set')
 
 
 def _add_windows(examples: List[Example], n_sents: int) -> None:
@@ -764,16 +856,48 @@ def _add_windows(examples: List[Example], n_sents: int) -> None:
         last = len(examples) - 1
         while hi < last and hi - i < n_sents and examples[hi + 1].gold["doc_id"] == doc_id:
             hi += 1
-        if lo == hi:
-            continue
-        words: List[str] = []
-        spaces: List[bool] = []
-        for other in examples[lo : hi + 1]:
-            if other.doc.words:
-                words.extend(other.doc.words)
-                spaces.extend(list(other.doc.spaces[:-1]) + [True])
+        if lo < hi:
+            eg.doc.context = _joined(examples[lo : hi + 1])  # type: ignore[attr-defined]
+
+
+def _add_documents(examples: List[Example]) -> None:
+    """Give each example's Doc a ``document`` Doc: the words of the run of
+    records sharing its doc_id (records without one keep their own words)."""
+    start = 0
+    while start < len(examples):
+        doc_id = examples[start].gold["doc_id"]
+        end = start + 1
+        while doc_id is not None and end < len(examples) and examples[end].gold["doc_id"] == doc_id:
+            end += 1
+        if end - start > 1:
+            document = _joined(examples[start:end])
+            for eg in examples[start:end]:
+                eg.doc.document = document  # type: ignore[attr-defined]
+        start = end
+
+
+def _joined(examples: Sequence[Example]) -> Doc:
+    """One Doc of the examples' words, a space between records."""
+    words: List[str] = []
+    spaces: List[bool] = []
+    for eg in examples:
+        if eg.doc.words:
+            words.extend(eg.doc.words)
+            spaces.extend(list(eg.doc.spaces[:-1]) + [True])
+    if spaces:
         spaces[-1] = False
-        eg.doc.context = Doc(words, spaces)  # type: ignore[attr-defined]
+    return Doc(words, spaces)
+
+
+def entity_types(labelled: Iterable[Tuple[str, str]]) -> Dict[str, str]:
+    """Each entity's most frequent label over (entity, label) pairs (the first
+    seen wins a tie; empty labels are not counted)."""
+    counts: Dict[str, Dict[str, int]] = {}
+    for entity, label in labelled:
+        if label:
+            by_label = counts.setdefault(entity, {})
+            by_label[label] = by_label.get(label, 0) + 1
+    return {entity: max(by_label, key=by_label.__getitem__) for entity, by_label in counts.items()}
 
 
 def _cosines(vectors: numpy.ndarray, context: numpy.ndarray) -> numpy.ndarray:
@@ -795,8 +919,14 @@ def _prodigy_mentions(data: Dict[str, Any], path: Path, number: int) -> List[Dic
     span = spans[0]
     if not isinstance(span, dict):
         raise CorpusError(path, number, "each span must be an object")
-    kb_id = accept[0]
-    return [{"start_char": span.get("start"), "end_char": span.get("end"), "kb_id": kb_id}]
+    return [
+        {
+            "start_char": span.get("start"),
+            "end_char": span.get("end"),
+            "kb_id": accept[0],
+            "label": span.get("label"),
+        }
+    ]
 
 
 def _split_at(doc: Doc, offsets: List[Any]) -> Doc:

@@ -702,8 +702,8 @@ class WordProfiles:
         self.starts = starts
         self.tokens = tokens
         self.weights = weights
-        self.idf = numpy.log((n_contexts + 1) / (df.astype("float64") + 1))
-        self._unknown_idf = math.log(n_contexts + 1)
+        self.idf = _idf(n_contexts, df)
+        self._unknown_idf = float(_idf(n_contexts, numpy.zeros(1))[0])
 
     @classmethod
     def build(cls, contexts: Iterable[Tuple[List[str], List[int]]]) -> "WordProfiles":
@@ -733,7 +733,7 @@ class WordProfiles:
         df = numpy.bincount(
             numpy.concatenate(context_ids or [numpy.zeros(0, "int64")]), minlength=n_tokens
         ).astype("int32")
-        idf = numpy.log((len(context_ids) + 1) / (df.astype("float64") + 1))
+        idf = _idf(len(context_ids), df)
         keys = numpy.concatenate(pair_rows or [numpy.zeros(0, "int64")]) * max(n_tokens, 1)
         keys += numpy.concatenate(pair_tokens or [numpy.zeros(0, "int64")])
         keys, counts = numpy.unique(keys, return_counts=True)
@@ -802,6 +802,11 @@ class WordProfiles:
             _from_b64(data["token_ids"], "<i4", "int32"),
             _from_b64(data["weights"], "<f4", "float32"),
         )
+
+
+def _idf(n_contexts: int, df: numpy.ndarray) -> numpy.ndarray:
+    """log((N + 1) / (df + 1)) per token, N the number of contexts."""
+    return numpy.log((n_contexts + 1) / (df.astype("float64") + 1))
 
 
 def _b64(array: numpy.ndarray, dtype: str) -> str:

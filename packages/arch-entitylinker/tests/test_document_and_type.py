@@ -11,7 +11,7 @@ from thinc.api import fix_random_seed
 
 from arch_entitylinker import KnowledgeBase
 from arch_entitylinker.task import EntityLinkerTask, entity_linker_task, entity_types
-from arch_tok2vec import CorpusError, registry
+from arch_tok2vec import CorpusError, Doc, registry
 
 COUNTRY, TEAM = "Q_country", "Q_team"
 MODEL = {
@@ -139,8 +139,27 @@ def test_labels_are_read_into_mentions_and_spans(tmp_path):
     examples = task.read(_write(tmp_path / "c.jsonl", records))
     assert [eg.gold["mentions"][0].label for eg in examples] == ["organization", "ORG", ""]
     assert [eg.doc.ents[0].label_ for eg in examples] == ["organization", "ORG", ""]
-    bad = [{"text": "Belgium won.", "mentions": [{**records[1]["mentions"][0], "label": 3}]}]
-    with pytest.raises(CorpusError, match=r"c\.jsonl, line 1: mention 0 \('Belgium'\) has a label"):
+    # entity_type comes first, unless it is empty
+    both = {"start_char": 0, "end_char": 7, "kb_id": TEAM, "label": "ORG"}
+    records = [
+        {"text": "Belgium won.", "mentions": [{**both, "entity_type": "organization"}]},
+        {"text": "Belgium won.", "mentions": [{**both, "entity_type": ""}]},
+    ]
+    examples = task.read(_write(tmp_path / "c.jsonl", records))
+    assert [eg.gold["mentions"][0].label for eg in examples] == ["organization", "ORG"]
+    # Prodigy records: the span's label
+    prodigy = {
+        "text": "Belgium won.",
+        "spans": [{"start": 0, "end": 7, "label": "GPE"}],
+        "accept": [COUNTRY],
+        "answer": "accept",
+    }
+    (example,) = task.read(_write(tmp_path / "p.jsonl", [prodigy]))
+    assert example.gold["mentions"][0].label == example.doc.ents[0].label_ == "GPE"
+    bad = [{"text": "Belgium won.", "mentions": [{**both, "label": 3}]}]
+    with pytest.raises(
+        CorpusError, match=r'c\.jsonl, line 1: mention 0 \(\'Belgium\'\): "label" must'
+    ):
         task.read(_write(tmp_path / "c.jsonl", bad))
 
 
@@ -169,14 +188,79 @@ def test_type_weight_scores(tmp_path):
     assert task.types is None and _linked(task, model, dev) == [TEAM]
 
 
+def test_type_weight_beside_the_encoder():
+    task = entity_linker_task(combination="softmax", tau_words=None, type_weight=3.0)
+    task.set_kb(_kb())
+    task.types = {TEAM: "organization", COUNTRY: "place"}
+    towards_team = numpy.array([0.0, 1.0, 0.0, 0.0], dtype="float32")
+    rows, priors = task.kb.candidate_rows("Belgium")  # the team, then the country
+    scores = task._softmax_scores(rows, priors, towards_team, None, "place")
+    # the team: log(0.75) + 1 / 0.1; the country: log(0.25) + 0 / 0.1 + 3
+    numpy.testing.assert_allclose(scores, [math.log(0.75) + 10.0, math.log(0.25) + 3.0])
+    assert task.link("Belgium", towards_team, None, "place") == TEAM
+    task.type_weight = 4.0  # log(0.25) + 4 + ... still below log(0.75) + 10
+    assert task.link("Belgium", towards_team, None, "place") == TEAM
+    # a context vector halfway lets the label decide
+    halfway = numpy.array([1.0, 1.0, 0.0, 0.0], dtype="float32")
+    assert task.link("Belgium", halfway, None, "place") == COUNTRY
+
+
+def test_a_doc_from_elsewhere_uses_its_own_words_and_span_labels(tmp_path):
+    task, model, _ = _trained(tmp_path, tau_words=0.01, words_scope="document", type_weight=3.0)
+    words = "Tariffs on steel exports and chemicals were cut . Belgium won again .".split()
+
+    def link(label):
+        (links,) = task.predict(model, [Doc(words, ents=[(9, 10, label)])])
+        return [(text, kb_id) for _, _, text, kb_id in links]
+
+    # the Doc's own words say trade, against its span's label
+    assert link("organization") == [("Belgium", COUNTRY)]
+    # without the words, the span's label decides
+    task.words = None
+    assert link("place") == [("Belgium", COUNTRY)]
+    assert link("organization") == link("") == [("Belgium", TEAM)]
+
+
+def test_type_weight_without_labels_warns(tmp_path):
+    records = [
+        {
+            **r,
+            "mentions": [{k: v for k, v in m.items() if k != "entity_type"} for m in r["mentions"]],
+        }
+        for r in TRAIN
+    ]
+    task = entity_linker_task(combination="softmax", incl_context=False, type_weight=1.0)
+    task.set_kb(_kb())
+    model = registry.resolve({"model": MODEL})["model"]
+    with pytest.warns(UserWarning, match="no training mention has a label"):
+        task.initialize(model, task.read(_write(tmp_path / "t.jsonl", records)))
+    assert task.types == {}
+
+
+def test_windows_and_documents_together(tmp_path):
+    records = [_record("x", "Elsewhere."), _record("d", "One."), _record("d", "Two.")]
+    records.append(_record("d", "Three."))
+    task = entity_linker_task(combination="softmax", n_sents=1, words_scope="document")
+    task.set_kb(_kb())
+    _, one, two, three = (eg.doc for eg in task.read(_write(tmp_path / "c.jsonl", records)))
+    # the window (what the model encodes) stays within the doc_id and n_sents;
+    # the document is the whole run
+    assert one.context.text == "One. Two."
+    assert two.context.text == "One. Two. Three."
+    assert one.document is three.document
+    assert one.document.text == "One. Two. Three."
+    assert task._word_tokens(one) == ["one", "two", "three"]
+
+
 @pytest.mark.parametrize(
     "settings,message",
     [
         ({"words_scope": "doc"}, "words_scope must be one of context, document, got 'doc'"),
-        ({"type_weight": -1.0}, "type_weight must be a number >= 0, got -1.0"),
-        ({"type_weight": True}, "type_weight must be a number >= 0, got True"),
-        ({"type_weight": "3"}, "type_weight must be a number >= 0, got '3'"),
-        ({"type_weight": math.nan}, "type_weight must be a number >= 0, got nan"),
+        ({"type_weight": -1.0}, "type_weight must be a finite number >= 0, got -1.0"),
+        ({"type_weight": True}, "type_weight must be a finite number >= 0, got True"),
+        ({"type_weight": "3"}, "type_weight must be a finite number >= 0, got '3'"),
+        ({"type_weight": math.nan}, "type_weight must be a finite number >= 0, got nan"),
+        ({"type_weight": math.inf}, "type_weight must be a finite number >= 0, got inf"),
         (
             {"combination": "spacy", "words_scope": "document"},
             'words_scope = "document" needs combination = "softmax"',
@@ -212,3 +296,6 @@ def test_saved_task_keeps_scope_weight_and_labels(tmp_path):
     old.pop("types")
     again = EntityLinkerTask().from_dict(old)
     assert (again.words_scope, again.type_weight, again.types) == ("context", 0.0, None)
+    assert _linked(again, model, dev) == [TEAM]  # the sentence's words alone: the prior
+    with pytest.raises(ValueError, match="a saved task's types must be a dict, got list"):
+        EntityLinkerTask().from_dict({**task.to_dict(), "types": [COUNTRY]})

@@ -40,6 +40,7 @@ import base64
 import json
 import math
 import re
+import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
@@ -273,10 +274,11 @@ class EntityLinkerTask(Task):
                 )
             upos = m.get("upos")
             scored = not self.propn_only or (isinstance(upos, list) and "PROPN" in upos)
-            label = next((m[k] for k in ("entity_type", "label") if m.get(k) is not None), "")
+            key = next((k for k in ("entity_type", "label") if m.get(k) not in (None, "")), None)
+            label = "" if key is None else m[key]
             if not isinstance(label, str):
                 raise CorpusError(
-                    path, number, f"mention {j} ({text[s:e]!r}) has a label that is not a string"
+                    path, number, f'mention {j} ({text[s:e]!r}): "{key}" must be a string'
                 )
             mentions.append(Mention(starts[s], ends[e], s, e, text[s:e], kb_id, scored, label))
         ents = [(m.start, m.end, m.label, m.kb_id) for m in mentions]
@@ -332,6 +334,12 @@ class EntityLinkerTask(Task):
             self.types = entity_types(
                 (m.kb_id, m.label) for eg in examples for m in eg.gold["mentions"]
             )
+            if not self.types:
+                warnings.warn(
+                    "type_weight is set but no training mention has a label (entity_type or "
+                    "label), so the label term does nothing",
+                    stacklevel=2,
+                )
         sample = [context_of(eg.doc) for eg in examples[:10]]
         width = kb.entity_vector_length
         model.initialize(X=sample, Y=numpy.zeros((len(sample), width), dtype="float32"))
@@ -385,6 +393,7 @@ class EntityLinkerTask(Task):
             encoded = model.predict([context_of(docs[i]) for i in filled])
             encodings = dict(zip(filled, encoded))
         out = []
+        by_tokens: Dict[int, Tuple[List[str], WordContext]] = {}  # a document's records share
         for i, doc in enumerate(docs):
             spans = list(doc.ents)
             if not spans and not getattr(doc, "mentions_given", False):
@@ -393,7 +402,10 @@ class EntityLinkerTask(Task):
             words = None
             if spans and self._use_words():
                 assert self.words is not None
-                words = self.words.context(self._word_tokens(doc))
+                tokens = self._word_tokens(doc)
+                if id(tokens) not in by_tokens:
+                    by_tokens[id(tokens)] = (tokens, self.words.context(tokens))
+                words = by_tokens[id(tokens)][1]
             links = []
             for span in spans:
                 text = span.text
@@ -575,6 +587,8 @@ class EntityLinkerTask(Task):
         self.words_scope = words_scope
         self.type_weight = float(type_weight)
         types = data.get("types")
+        if types is not None and not isinstance(types, dict):
+            raise ValueError(f"a saved task's types must be a dict, got {type(types).__name__}")
         self.types = None if types is None else {str(k): str(v) for k, v in types.items()}
         words = data.get("words")
         self.words = None if words is None else WordProfiles.from_dict(words)
@@ -713,17 +727,15 @@ class WordProfiles:
         context_ids: List[numpy.ndarray] = []
         pair_rows: List[numpy.ndarray] = []
         pair_tokens: List[numpy.ndarray] = []
-        seen: Dict[int, Tuple[List[str], numpy.ndarray]] = {}  # records sharing a token list
+        last: Optional[List[str]] = None
         for tokens, mentioned in contexts:
-            if id(tokens) in seen and seen[id(tokens)][0] is tokens:
-                ids = seen[id(tokens)][1]
-            else:
+            if tokens is not last:  # a document's records pass one shared list in a row
                 ids = numpy.unique(
                     numpy.fromiter(
                         (vocab.setdefault(t, len(vocab)) for t in tokens), dtype="int64", count=-1
                     )
                 )
-                seen[id(tokens)] = (tokens, ids)
+                last = tokens
             context_ids.append(ids)
             for row in mentioned:
                 if row >= 0:
@@ -836,9 +848,9 @@ def _check_combination(
     if (
         isinstance(type_weight, bool)
         or not isinstance(type_weight, (int, float))
-        or not type_weight >= 0
+        or not 0 <= type_weight < math.inf
     ):
-        raise ValueError(f"type_weight must be a number >= 0, got {type_weight!r}")
+        raise ValueError(f"type_weight must be a finite number >= 0, got {type_weight!r}")
     if combination != "softmax":
         if words_scope != "context":
             raise ValueError('words_scope = "document" needs combination = "softmax"')

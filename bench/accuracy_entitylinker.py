@@ -10,24 +10,24 @@ Wikipedia title and, for entities mentioned in train, of their training
 contexts (``entity_vectors = "corpus"``), HashEmbedCNN (width 96, depth 2,
 embed_size 2000, subword features) under the linker, Adam 0.001, batch 32,
 dropout 0.1. The reported linker scores several candidates by
-``combination = "softmax"``: ``log(prior) + cos(encoding, entity)/0.1 +
-cos_words/0.05`` (``cos_words``: tf-idf bag of words of the context against
-the candidate's training contexts); "spaCy rule" is the same trained model
-linking by spaCy's ``prior + sim - prior*sim``. All numbers are accuracies
-over the dev proper-noun mentions that have at least one candidate; "random"
-is the expected accuracy of a uniform choice among the candidates.
+``combination = "softmax"``: ``log(prior) + cos(encoding, entity)/0.2 +
+cos_words/0.01 + 3 * [label fits]`` (``cos_words``: tf-idf bag of words of the
+mention's whole document against the candidate's training documents,
+``words_scope = "document"``; the label term compares GUM's gold
+``entity_type`` of the mention with the candidate's most frequent one in
+train). Beside it, on the same trained models: spaCy's rule ``prior + sim -
+prior*sim``, the softmax without the label term, and the prior with the label
+term alone (no model). All numbers are accuracies over the dev proper-noun
+mentions that have at least one candidate; "random" is the expected accuracy
+of a uniform choice among the candidates.
 
 Model selection does not look at dev: every seed trains a fixed number of
 epochs (6) and its last epoch is scored on dev once. The settings were chosen
-beforehand by 5-fold cross-validation over GUM train documents (alias tables
-rebuilt from the training folds; see docs/entitylinker.md): ``"corpus"``
-entity vectors beat ``"words"``, and for the combination, on the held-out
-ambiguous mentions whose gold entity is among the candidates (3 CV seeds, 264
-in all): prior 195, spaCy's rule 209, softmax with the encoder alone
-(tau 0.1) 215, with the words alone (tau 0.1) 228, encoder/0.1 + words/0.05
-237. ``--entity-vectors`` and ``--n-sents`` run alternatives. The record
-gives the mean, min, max and standard deviation over the seeds of both
-linking rules, and every seed's accuracies in the notes.
+beforehand by 5-fold cross-validation over GUM train documents
+(``bench/cv_entitylinker.py``; docs/entitylinker.md says how often dev was
+looked at). ``--entity-vectors`` and ``--n-sents`` run alternatives. The
+record gives the mean, min, max and standard deviation over the seeds, and
+every seed's accuracies in the notes.
 
     python bench/accuracy_entitylinker.py --out /tmp/el.json          # 3 seeds
     python bench/accuracy_entitylinker.py --out /tmp/el.json --quick  # 1 seed, 1 epoch, 2,000 sents
@@ -49,7 +49,13 @@ ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 6
 N_SENTS = 0
 ENTITY_VECTORS = "corpus"
-COMBINATION = {"combination": "softmax", "tau_context": 0.1, "tau_words": 0.05}
+COMBINATION = {
+    "combination": "softmax",
+    "tau_context": 0.2,
+    "tau_words": 0.01,
+    "words_scope": "document",
+    "type_weight": 3.0,
+}
 
 
 def model_config(aliases: Path, entity_vectors: str, n_sents: int) -> Dict[str, Any]:
@@ -119,12 +125,22 @@ def run_seed(
             task.update(model, [train[j] for j in order[i : i + 32]], optimizer)
     seconds = time.perf_counter() - start
     scores = evaluate(model, task, dev)
-    task.combination = "spacy"  # the same trained model, spaCy's linking rule
-    spacy_rule = evaluate(model, task, dev)
     if verbose:
         _show_ambiguous(task, model, dev)
-    task.combination = COMBINATION["combination"]
-    return {**scores, "spacy_rule_accuracy": spacy_rule["accuracy"], "seconds": seconds}
+    # the same trained model linking otherwise: spaCy's rule, and two ablations
+    variants = {
+        "spacy_rule": {"combination": "spacy"},
+        "no_type": {"type_weight": 0.0},
+        "prior_and_type": {"incl_context": False, "words": None},
+    }
+    for name, changes in variants.items():
+        saved = {key: getattr(task, key) for key in changes}
+        for key, value in changes.items():
+            setattr(task, key, value)
+        scores[f"{name}_accuracy"] = evaluate(model, task, dev)["accuracy"]
+        for key, value in saved.items():
+            setattr(task, key, value)
+    return {**scores, "seconds": seconds}
 
 
 def _show_ambiguous(task: Any, model: Any, dev: List[Any]) -> None:
@@ -133,7 +149,7 @@ def _show_ambiguous(task: Any, model: Any, dev: List[Any]) -> None:
     docs = [eg.doc for eg in dev]
     task.combination = "spacy"
     by_rule = task.predict(model, docs)
-    task.combination = COMBINATION["combination"]
+    task.combination = "softmax"
     predictions = task.predict(model, docs)
     for eg, links, rule_links in zip(dev, predictions, by_rule):
         linked = {(s, e): kb_id for s, e, _, kb_id in links}
@@ -192,6 +208,8 @@ def main() -> None:
         print(
             f"seed {seed}: linker {scores['accuracy']:.4f}"
             f"  spaCy rule {scores['spacy_rule_accuracy']:.4f}"
+            f"  no type {scores['no_type_accuracy']:.4f}"
+            f"  prior+type {scores['prior_and_type_accuracy']:.4f}"
             f"  prior {scores['prior_accuracy']:.4f}  random {scores['random_accuracy']:.4f}"
             f"  ({scores['seconds']:.0f} s)",
             flush=True,
@@ -200,6 +218,7 @@ def main() -> None:
     first = runs[0]
     accuracy = _spread([r["accuracy"] for r in runs])
     spacy_rule = _spread([r["spacy_rule_accuracy"] for r in runs])
+    no_type = _spread([r["no_type_accuracy"] for r in runs])
     record = {
         "group": "accuracy",
         "name": "entity linker GUM dev (PROPN mentions with a candidate)",
@@ -213,6 +232,11 @@ def main() -> None:
             "spacy_rule_min": spacy_rule["min"],
             "spacy_rule_max": spacy_rule["max"],
             "spacy_rule_stdev": spacy_rule["stdev"],
+            "no_type": no_type["mean"],
+            "no_type_min": no_type["min"],
+            "no_type_max": no_type["max"],
+            "no_type_stdev": no_type["stdev"],
+            "prior_and_type": _spread([r["prior_and_type_accuracy"] for r in runs])["mean"],
             "prior_only": round(first["prior_accuracy"], 4),
             "random": round(first["random_accuracy"], 4),
             "oracle": round(first["oracle_accuracy"], 4),
@@ -223,7 +247,9 @@ def main() -> None:
         "notes": (
             f"last epoch of {epochs} (no selection on dev), seeds {seeds}: linker accuracy "
             f"(softmax) {[round(r['accuracy'], 4) for r in runs]}, spaCy rule on the same "
-            f"models {[round(r['spacy_rule_accuracy'], 4) for r in runs]}; "
+            f"models {[round(r['spacy_rule_accuracy'], 4) for r in runs]}, softmax without "
+            f"the type term {[round(r['no_type_accuracy'], 4) for r in runs]}, prior and type "
+            f"term only (no model) {[round(r['prior_and_type_accuracy'], 4) for r in runs]}; "
             f"entity_vectors={args.entity_vectors!r}, n_sents={args.n_sents}, "
             f"{', '.join(f'{k}={v!r}' for k, v in COMBINATION.items())}; "
             f"{first['mentions_with_candidates']} of {first['mentions']} PROPN mentions have a "

@@ -4,6 +4,7 @@ usual labels, the scores, the settings' errors and the saved task."""
 
 import json
 import math
+import warnings
 
 import numpy
 import pytest
@@ -299,3 +300,16 @@ def test_saved_task_keeps_scope_weight_and_labels(tmp_path):
     assert _linked(again, model, dev) == [TEAM]  # the sentence's words alone: the prior
     with pytest.raises(ValueError, match="a saved task's types must be a dict, got list"):
         EntityLinkerTask().from_dict({**task.to_dict(), "types": [COUNTRY]})
+
+
+def test_labels_of_another_scheme_warn_when_linking(tmp_path):
+    task, model, dev = _trained(tmp_path, tau_words=None, type_weight=3.0)
+    words = "Belgium won again .".split()
+    with pytest.warns(UserWarning, match=r"labels \['GPE'\] never occur in training"):
+        task.predict(model, [Doc(words, ents=[(0, 1, "GPE")])])
+    # the training scheme, no label, or the label term off: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        task.predict(model, [Doc(words, ents=[(0, 1, "place")]), Doc(words, ents=[(0, 1, "")])])
+        task.type_weight = 0.0
+        task.predict(model, [Doc(words, ents=[(0, 1, "GPE")])])

@@ -385,7 +385,8 @@ class EntityLinkerTask(Task):
     def predict(self, model: Model, docs: Sequence[Any]) -> List[List[Tuple[int, int, str, str]]]:
         """For each Doc, its mentions as ``(start_char, end_char, text, kb_id)``
         (``"NIL"`` without candidates). A Doc without entity spans gets its
-        mentions by the longest aliases of the KB found in its text."""
+        mentions by the longest aliases of the KB found in its text. Warns when
+        the label term meets mention labels that training never saw."""
         docs = list(docs)
         encodings: Dict[int, numpy.ndarray] = {}
         filled = [i for i, doc in enumerate(docs) if len(doc)]
@@ -412,7 +413,22 @@ class EntityLinkerTask(Task):
                 kb_id = self.link(text, context, words, span.label_)
                 links.append((span.start_char, span.end_char, text, kb_id))
             out.append(links)
+        self._check_labels({span.label_ for doc in docs for span in doc.ents})
         return out
+
+    def _check_labels(self, labels: Iterable[str]) -> None:
+        """Warn if the label term is on and some mention labels never occur in
+        training (another label scheme, e.g. an NER model's): they add nothing."""
+        if not (self.combination == "softmax" and self.type_weight > 0 and self.types):
+            return
+        known = set(self.types.values())
+        unknown = sorted({label for label in labels if label and label not in known})
+        if unknown:
+            warnings.warn(
+                f"type_weight: the mention labels {unknown[:5]} never occur in training "
+                f"(its labels: {sorted(known)[:10]}), so the label term ignores them",
+                stacklevel=3,
+            )
 
     def link(
         self,

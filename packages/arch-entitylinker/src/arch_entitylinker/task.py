@@ -41,6 +41,7 @@ import json
 import math
 import re
 import warnings
+from collections import Counter, defaultdict
 from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
@@ -419,8 +420,9 @@ class EntityLinkerTask(Task):
     def _check_labels(self, labels: Iterable[str]) -> None:
         """Warn if the label term is on and some mention labels never occur in
         training (another label scheme, e.g. an NER model's): they add nothing."""
-        if not (self.combination == "softmax" and self.type_weight > 0 and self.types):
+        if not self._use_types():
             return
+        assert self.types is not None
         known = set(self.types.values())
         unknown = sorted({label for label in labels if label and label not in known})
         if unknown:
@@ -479,12 +481,16 @@ class EntityLinkerTask(Task):
             scores += _cosines(self.kb.vectors[rows], context) / self.tau_context
         if words is not None and self.words is not None and self.tau_words is not None:
             scores += self.words.cosines(rows, words) / self.tau_words
-        if label and self.types and self.type_weight > 0:
+        if label and self._use_types():
+            assert self.types is not None
             ids = self.kb._entity_ids
             scores += self.type_weight * numpy.asarray(
                 [self.types.get(ids[row]) == label for row in rows], dtype="float64"
             )
         return scores
+
+    def _use_types(self) -> bool:
+        return self.combination == "softmax" and self.type_weight > 0 and bool(self.types)
 
     def _word_tokens(self, doc: Any) -> List[str]:
         """The tokens the word signal compares for a Doc: its context's, or
@@ -925,12 +931,11 @@ def _joined(examples: Sequence[Example]) -> Doc:
 def entity_types(labelled: Iterable[Tuple[str, str]]) -> Dict[str, str]:
     """Each entity's most frequent label over (entity, label) pairs (the first
     seen wins a tie; empty labels are not counted)."""
-    counts: Dict[str, Dict[str, int]] = {}
+    counts: Dict[str, Counter] = defaultdict(Counter)
     for entity, label in labelled:
         if label:
-            by_label = counts.setdefault(entity, {})
-            by_label[label] = by_label.get(label, 0) + 1
-    return {entity: max(by_label, key=by_label.__getitem__) for entity, by_label in counts.items()}
+            counts[entity][label] += 1
+    return {entity: by_label.most_common(1)[0][0] for entity, by_label in counts.items()}
 
 
 def _cosines(vectors: numpy.ndarray, context: numpy.ndarray) -> numpy.ndarray:

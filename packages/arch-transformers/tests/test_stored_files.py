@@ -209,32 +209,51 @@ def test_other_pickle_or_code_kinds_are_refused(stored, sandbox, name):
     assert not marker.exists()
 
 
-def test_python_code_with_auto_map_is_refused_and_never_imported(stored, sandbox):
+@pytest.fixture
+def answers_yes(sandbox, monkeypatch) -> List[str]:
+    """A user who answers yes when transformers asks on the terminal whether to run
+    a model's code; transformers' copy of such code goes under the sandbox. The
+    prompts asked are collected in the returned list."""
+    import transformers.dynamic_module_utils as dynamic
+
+    asked: List[str] = []
+
+    def say_yes(prompt: str = "") -> str:
+        asked.append(prompt)
+        return "y"
+
+    monkeypatch.setattr(builtins, "input", say_yes)
+    monkeypatch.setattr(dynamic, "HF_MODULES_CACHE", str(sandbox / "sandbox" / "modules"))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    return asked
+
+
+@pytest.mark.parametrize("model_type", [True, False], ids=["bert", "no_model_type"])
+def test_python_code_with_auto_map_is_refused_and_never_run(
+    stored, sandbox, answers_yes, model_type
+):
     marker = sandbox / "pwned"
     config = json.loads(stored["config.json"])
+    if not model_type:
+        del config["model_type"]
     config["auto_map"] = {"AutoConfig": "evil.EvilConfig", "AutoModel": "evil.EvilModel"}
     code = f"import os\nos.mkdir({str(marker)!r})\n".encode()
     files = {**stored, "config.json": json.dumps(config).encode(), "evil.py": code}
     err = assert_refused(crafted(files), sandbox, "evil.py")
     assert "code" in str(err)
     assert not marker.exists()
+    assert answers_yes == []
 
 
-def test_auto_map_without_code_neither_asks_nor_runs_anything(stored, sandbox, monkeypatch):
+def test_auto_map_without_code_neither_asks_nor_runs_anything(stored, sandbox, answers_yes):
     """A config that only names remote code (no known model_type): transformers
     would ask on the terminal whether to run it; we never ask, and refuse."""
-    asked = []
-
-    def fake_input(prompt: str = "") -> str:
-        asked.append(prompt)
-        return "n"
-
-    monkeypatch.setattr(builtins, "input", fake_input)
     config = json.loads(stored["config.json"])
     del config["model_type"]
     config["auto_map"] = {"AutoConfig": "evil.EvilConfig", "AutoModel": "evil.EvilModel"}
-    assert_refused(crafted({**stored, "config.json": json.dumps(config).encode()}), sandbox)
-    assert asked == []
+    err = assert_refused(crafted({**stored, "config.json": json.dumps(config).encode()}), sandbox)
+    assert "never runs code" in str(err)
+    assert answers_yes == []
 
 
 def test_a_name_stored_twice_is_refused(stored, sandbox):

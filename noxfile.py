@@ -7,7 +7,9 @@ local tree beside it.
     nox -s tests       each package alone in a fresh venv, with its own tests
     nox -s combined    every package together, all tests plus the cross-package ones
     nox -s lint        ruff and mypy (with thinc's plugin)
-    nox -s build       a wheel and sdist per package, each installed alone in a clean venv
+    nox -s build       a wheel and sdist per package into dist/ (a wheelhouse to install
+                       from: pip install --find-links dist arch-tagger), each installed
+                       alone in a clean venv
     nox -s demo        the main job: list the architectures and build an example model
     nox -s transformers_pretrained   arch-transformers on all-MiniLM-L6-v2 (from PyPI, offline)
     nox -s spacy       spaCy 3.8.18 compatibility (tests/spacy_compat): discovery, features,
@@ -217,9 +219,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def build(session: nox.Session) -> None:
-    """Build each package's wheel and sdist; install each alone into a clean venv."""
+    """Build each package's wheel and sdist into dist/ (emptied first), the wheelhouse the
+    READMEs install from; install each alone into a clean venv."""
     session.install("build")
-    dist = Path(session.create_tmp()) / "dist"
+    dist = ROOT / "dist"
     session.run("rm", "-rf", str(dist), external=True)
     for package in PACKAGES:
         session.run("python", "-m", "build", "--outdir", str(dist), _pkg(package))

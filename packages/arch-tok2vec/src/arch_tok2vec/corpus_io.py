@@ -1,0 +1,132 @@
+"""Reading corpus files as text, the same way for every reader.
+
+A line ends at ``\\n``, ``\\r\\n`` or a lone ``\\r`` (Python's universal newlines,
+so line numbers are the ones an editor shows). A UTF-8 byte-order mark at the
+start of a file (what Excel and Notepad write) is dropped, as are repeats of it
+(a tool that adds one to a file that has one). Each line is decoded
+on its own, so invalid UTF-8 raises ``CorpusError`` naming the file and the line.
+Readers that legitimately skip something report it with ``warn_skipped``: once
+per file, with the count.
+"""
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any, Iterator, Tuple, Union
+
+from .task import CorpusError, CorpusWarning
+
+BOM = "\ufeff"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF16_MESSAGE = "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8"
+PathLike = Union[str, Path]
+
+
+def read_lines(path: PathLike, keepends: bool = False) -> Iterator[Tuple[int, str]]:
+    """Yield ``(line number, text)`` for every line of a UTF-8 file.
+
+    path: The file to read.
+    keepends: Keep each line's end (``\\n``, ``\\r\\n`` or ``\\r``), as the csv
+        module wants; by default it is removed.
+    """
+    number = 0
+    try:
+        file = open(path, "rb")
+    except OSError as err:
+        raise CorpusError(path, 0, f"cannot open the file: {err.strerror}") from None
+    with file:
+        for raw in file:
+            for body, end in _split_line(raw):
+                number += 1
+                text = _decode(path, number, body)
+                if number == 1:
+                    text = text.lstrip(BOM)
+                yield number, text + end if keepends else text
+
+
+def read_text(path: PathLike) -> str:
+    """The whole text of a UTF-8 file, without a leading byte-order mark
+    (invalid UTF-8 raises ``CorpusError`` naming the line)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise CorpusError(path, 0, f"cannot open the file: {err.strerror}") from None
+    try:
+        text = data.decode("utf8")
+    except UnicodeDecodeError as err:
+        if data[:2] in UTF16_BOMS:
+            raise CorpusError(path, 1, UTF16_MESSAGE) from None
+        before = data[: err.start]
+        line = _count_breaks(before) + 1
+        column = err.start - max(before.rfind(b"\n"), before.rfind(b"\r"))
+        raise CorpusError(path, line, _utf8_message(data[err.start], column)) from None
+    return text.lstrip(BOM)
+
+
+def line_at(text: str, pos: int) -> int:
+    """The number of the line that holds character ``pos`` of ``text`` (an
+    offset at or past the end counts as the last line)."""
+    total = _count_breaks(text) + (0 if not text or text[-1] in "\r\n" else 1)
+    before = _count_breaks(text[:pos]) - (pos > 0 and text[pos - 1 : pos + 1] == "\r\n")
+    return max(1, min(before + 1, total))
+
+
+def parse_json(path: PathLike, number: int, line: str) -> Any:
+    """Parse one JSONL line; a syntax error (or JSON Python cannot hold, such as
+    nesting too deep) raises ``CorpusError`` naming the file and line."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as err:
+        raise CorpusError(path, number, f"invalid JSON: {err.msg} (column {err.colno})") from None
+    except (ValueError, RecursionError) as err:
+        raise CorpusError(path, number, f"invalid JSON: {err}") from None
+
+
+def warn_skipped(path: PathLike, count: int, what: str) -> None:
+    """Warn (``CorpusWarning``) that ``count`` items of ``path`` were skipped.
+
+    what: What was skipped, in the plural ("empty nodes").
+    """
+    if count:
+        warnings.warn(CorpusWarning(f"{path}: skipped {count} {what}"), stacklevel=3)
+
+
+def _split_line(raw: bytes) -> Iterator[Tuple[bytes, str]]:
+    """Split what a binary file yields as one line (it ends at ``\\n``) at the
+    lone ``\\r`` it may hold; yield each piece with its line end."""
+    if raw.endswith(b"\r\n"):
+        body, end = raw[:-2], "\r\n"
+    elif raw.endswith(b"\n"):
+        body, end = raw[:-1], "\n"
+    else:
+        body, end = raw, ""
+    if b"\r" not in body:
+        yield body, end
+        return
+    pieces = body.split(b"\r")
+    if not end and not pieces[-1]:  # a file that ends with a lone \r
+        pieces.pop()
+        end = "\r"
+    for piece in pieces[:-1]:
+        yield piece, "\r"
+    yield pieces[-1], end
+
+
+def _decode(path: PathLike, number: int, body: bytes) -> str:
+    try:
+        return body.decode("utf8")
+    except UnicodeDecodeError as err:
+        if number == 1 and body[:2] in UTF16_BOMS:
+            raise CorpusError(path, 1, UTF16_MESSAGE) from None
+        raise CorpusError(path, number, _utf8_message(body[err.start], err.start + 1)) from None
+
+
+def _utf8_message(byte: int, column: int) -> str:
+    return f"invalid UTF-8 (byte {byte:#04x} at byte {column} of the line); save the file as UTF-8"
+
+
+def _count_breaks(text: Union[str, bytes]) -> int:
+    """How many line ends (``\\n``, ``\\r\\n`` or a lone ``\\r``) ``text`` holds."""
+    if isinstance(text, bytes):
+        return text.count(b"\n") + text.count(b"\r") - text.count(b"\r\n")
+    return text.count("\n") + text.count("\r") - text.count("\r\n")

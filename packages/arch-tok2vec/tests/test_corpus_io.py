@@ -5,7 +5,14 @@ import warnings
 import pytest
 
 from arch_tok2vec import CorpusError, CorpusWarning
-from arch_tok2vec.corpus_io import line_at, parse_json, read_lines, read_text, warn_skipped
+from arch_tok2vec.corpus_io import (
+    line_at,
+    line_finder,
+    parse_json,
+    read_lines,
+    read_text,
+    warn_skipped,
+)
 
 
 def _write(tmp_path, data: bytes):
@@ -83,3 +90,12 @@ def test_warn_skipped_names_file_and_count():
     assert [(w.category, str(w.message)) for w in caught] == [
         (CorpusWarning, "f.conllu: skipped 3 empty nodes")
     ]
+
+
+def test_line_finder_agrees_with_line_at():
+    text = "a\r\nb\rc\n\nd"
+    find = line_finder(text)
+    assert [find(pos) for pos in range(len(text) + 2)] == [
+        line_at(text, pos) for pos in range(len(text) + 2)
+    ]
+    assert [find(text.index(c)) for c in "abcd"] == [1, 2, 3, 5]

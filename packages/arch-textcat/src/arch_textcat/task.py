@@ -29,7 +29,7 @@ import numpy
 from thinc.api import Model
 
 from arch_tok2vec import CorpusError, Doc, Example, Task
-from arch_tok2vec.corpus_io import line_at, parse_json, read_lines, read_text
+from arch_tok2vec.corpus_io import line_at, line_finder, parse_json, read_lines, read_text
 
 
 class TextcatTask(Task):
@@ -320,13 +320,14 @@ def _item_lines(text: str) -> List[int]:
     """The line where each item of a JSON list starts (``text`` is valid JSON
     holding a list)."""
     decoder = json.JSONDecoder()
+    find_line = line_finder(text)
     pos = _JSON_SPACE.match(text).end() + 1  # type: ignore[union-attr]
     lines: List[int] = []
     while True:
         pos = _JSON_SPACE.match(text, pos).end()  # type: ignore[union-attr]
         if text[pos] == "]":
             return lines
-        lines.append(line_at(text, pos))
+        lines.append(find_line(pos))
         _, pos = decoder.raw_decode(text, pos)
         pos = _JSON_SPACE.match(text, pos).end()  # type: ignore[union-attr]
         if text[pos] == ",":

@@ -9,10 +9,12 @@ Readers that legitimately skip something report it with ``warn_skipped``: once
 per file, with the count.
 """
 
+import bisect
 import json
+import re
 import warnings
 from pathlib import Path
-from typing import Any, Iterator, Tuple, Union
+from typing import Any, Callable, Iterator, Tuple, Union
 
 from .task import CorpusError, CorpusWarning
 
@@ -20,6 +22,7 @@ BOM = "\ufeff"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 UTF16_MESSAGE = "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8"
 PathLike = Union[str, Path]
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def read_lines(path: PathLike, keepends: bool = False) -> Iterator[Tuple[int, str]]:
@@ -66,9 +69,18 @@ def read_text(path: PathLike) -> str:
 def line_at(text: str, pos: int) -> int:
     """The number of the line that holds character ``pos`` of ``text`` (an
     offset at or past the end counts as the last line)."""
-    total = _count_breaks(text) + (0 if not text or text[-1] in "\r\n" else 1)
-    before = _count_breaks(text[:pos]) - (pos > 0 and text[pos - 1 : pos + 1] == "\r\n")
-    return max(1, min(before + 1, total))
+    return line_finder(text)(pos)
+
+
+def line_finder(text: str) -> Callable[[int], int]:
+    """``line_at`` for many offsets of one text: the line ends are found once."""
+    starts = [match.end() for match in _LINE_END.finditer(text)]
+    total = len(starts) + (0 if not text or text[-1] in "\r\n" else 1)
+
+    def find(pos: int) -> int:
+        return max(1, min(bisect.bisect_right(starts, pos) + 1, total))
+
+    return find
 
 
 def parse_json(path: PathLike, number: int, line: str) -> Any:
@@ -125,8 +137,6 @@ def _utf8_message(byte: int, column: int) -> str:
     return f"invalid UTF-8 (byte {byte:#04x} at byte {column} of the line); save the file as UTF-8"
 
 
-def _count_breaks(text: Union[str, bytes]) -> int:
-    """How many line ends (``\\n``, ``\\r\\n`` or a lone ``\\r``) ``text`` holds."""
-    if isinstance(text, bytes):
-        return text.count(b"\n") + text.count(b"\r") - text.count(b"\r\n")
-    return text.count("\n") + text.count("\r") - text.count("\r\n")
+def _count_breaks(data: bytes) -> int:
+    """How many line ends (``\\n``, ``\\r\\n`` or a lone ``\\r``) ``data`` holds."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")

@@ -32,19 +32,20 @@ def read_lines(path: PathLike, keepends: bool = False) -> Iterator[Tuple[int, st
     keepends: Keep each line's end (``\\n``, ``\\r\\n`` or ``\\r``), as the csv
         module wants; by default it is removed.
     """
-    number = 0
     try:
-        file = open(path, "rb")
+        file = open(path, encoding="utf8", newline="" if keepends else None)
     except OSError as err:
         raise CorpusError(path, 0, f"cannot open the file: {err.strerror}") from None
     with file:
-        for raw in file:
-            for body, end in _split_line(raw):
-                number += 1
-                text = _decode(path, number, body)
+        try:
+            for number, line in enumerate(file, 1):
                 if number == 1:
-                    text = text.lstrip(BOM)
-                yield number, text + end if keepends else text
+                    line = line.lstrip(BOM)
+                if not keepends and line.endswith("\n"):
+                    line = line[:-1]  # universal newlines: every line end reads as \n
+                yield number, line
+        except UnicodeDecodeError:
+            raise _utf8_error(path) from None
 
 
 def read_text(path: PathLike) -> str:
@@ -103,34 +104,22 @@ def warn_skipped(path: PathLike, count: int, what: str) -> None:
         warnings.warn(CorpusWarning(f"{path}: skipped {count} {what}"), stacklevel=3)
 
 
-def _split_line(raw: bytes) -> Iterator[Tuple[bytes, str]]:
-    """Split what a binary file yields as one line (it ends at ``\\n``) at the
-    lone ``\\r`` it may hold; yield each piece with its line end."""
-    if raw.endswith(b"\r\n"):
-        body, end = raw[:-2], "\r\n"
-    elif raw.endswith(b"\n"):
-        body, end = raw[:-1], "\n"
-    else:
-        body, end = raw, ""
-    if b"\r" not in body:
-        yield body, end
-        return
-    pieces = body.split(b"\r")
-    if not end and not pieces[-1]:  # a file that ends with a lone \r
-        pieces.pop()
-        end = "\r"
-    for piece in pieces[:-1]:
-        yield piece, "\r"
-    yield pieces[-1], end
-
-
-def _decode(path: PathLike, number: int, body: bytes) -> str:
-    try:
-        return body.decode("utf8")
-    except UnicodeDecodeError as err:
-        if number == 1 and body[:2] in UTF16_BOMS:
-            raise CorpusError(path, 1, UTF16_MESSAGE) from None
-        raise CorpusError(path, number, _utf8_message(body[err.start], err.start + 1)) from None
+def _utf8_error(path: PathLike) -> CorpusError:
+    """The error for the first line of ``path`` that is not UTF-8 (the text
+    layer decodes in chunks, so its exception does not tell the line)."""
+    number = 0
+    with open(path, "rb") as file:
+        for raw in file:  # ends at \n only: split at the lone \r it may hold
+            body = raw[:-1] if raw.endswith(b"\n") else raw
+            for piece in body[:-1].split(b"\r") if body.endswith(b"\r") else body.split(b"\r"):
+                number += 1
+                try:
+                    piece.decode("utf8")
+                except UnicodeDecodeError as err:
+                    if number == 1 and piece[:2] in UTF16_BOMS:
+                        return CorpusError(path, 1, UTF16_MESSAGE)
+                    return CorpusError(path, number, _utf8_message(piece[err.start], err.start + 1))
+    return CorpusError(path, 0, "invalid UTF-8; save the file as UTF-8")
 
 
 def _utf8_message(byte: int, column: int) -> str:

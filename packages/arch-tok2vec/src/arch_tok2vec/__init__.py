@@ -5,11 +5,12 @@ from .about import __version__
 from .doc import Doc, Span, Token
 from .pipeline import Pipeline, load
 from .registry import registry
-from .task import CorpusError, Example, Task
+from .task import CorpusError, CorpusWarning, Example, Task
 from .vocab import Vectors, Vocab
 
 __all__ = [
     "CorpusError",
+    "CorpusWarning",
     "Doc",
     "Example",
     "Pipeline",

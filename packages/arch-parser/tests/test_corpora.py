@@ -7,7 +7,7 @@ import json
 import pytest
 
 from arch_parser.corpora import read_ner
-from arch_tok2vec import CorpusError, registry
+from arch_tok2vec import CorpusError, CorpusWarning, registry
 
 BOM = b"\xef\xbb\xbf"
 
@@ -127,6 +127,37 @@ def test_prodigy_tokens_are_read(tmp_path):
     assert _read(_write(tmp_path, "a.jsonl", json.dumps(record) + "\n")) == [
         (["Ada", "met", "Babbage"], [(2, 3, "PER")], 1)
     ]
+
+
+def test_prodigy_records_answered_reject_or_ignore_are_not_gold(tmp_path):
+    # They used to be read as gold annotations, their spans taught as entities.
+    lines = [
+        {"text": "Ada met Babbage", "spans": [{"start": 0, "end": 3, "label": "PER"}]},
+        {
+            "text": "Ada met Babbage",
+            "spans": [{"start": 8, "end": 15, "label": "ORG"}],
+            "answer": "reject",
+        },
+        {"text": "Paris is big", "spans": [], "answer": "ignore"},
+        {
+            "text": "Rome is old",
+            "spans": [{"start": 0, "end": 4, "label": "LOC"}],
+            "answer": "accept",
+        },
+    ]
+    path = _write(tmp_path, "a.jsonl", "".join(json.dumps(r) + "\n" for r in lines))
+    with pytest.warns(CorpusWarning, match="skipped 2 records answered reject or ignore"):
+        read = _read(path)
+    assert read == [
+        (["Ada", "met", "Babbage"], [(0, 1, "PER")], 1),
+        (["Rome", "is", "old"], [(0, 1, "LOC")], 4),
+    ]
+
+
+def test_a_prodigy_answer_that_is_not_one_of_the_three_is_refused(tmp_path):
+    path = _write(tmp_path, "a.jsonl", json.dumps({"text": "Ada", "answer": "maybe"}) + "\n")
+    with pytest.raises(CorpusError, match="line 1: 'answer' must be accept, reject or ignore"):
+        read_ner(path)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,9 @@ span ``{"start": c, "end": c, "label": L}`` or ``[start, end, label]`` in
 characters; ``tokens`` (a list of strings, or of objects with a ``text`` string
 as Prodigy writes them) may give the tokenization, and must then spell the text
 (white space aside); otherwise the text is split by ``Doc.from_text``. Spans
-must fall on token boundaries.
+must fall on token boundaries. A Prodigy record whose ``answer`` is ``"reject"``
+or ``"ignore"`` is not gold: it is skipped, and the skipped records are counted
+in one ``CorpusWarning``.
 
 Every file may start with a UTF-8 byte-order mark and use CRLF line ends; any
 malformed line (and invalid UTF-8) raises ``CorpusError`` naming the file and line.
@@ -33,10 +35,12 @@ from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
 from arch_tok2vec import CorpusError, Doc
-from arch_tok2vec.corpus_io import parse_json, read_lines
+from arch_tok2vec.corpus_io import parse_json, read_lines, warn_skipped
 
 Span = Tuple[int, int, str]
 _TAG = re.compile(r"O|[BILUES]-\S.*")
+NOT_GOLD = ("reject", "ignore")
+"""Prodigy answers whose record is not a gold annotation."""
 
 
 def read_ner(path: Path, strict: bool = False) -> List[Tuple[Doc, List[Span], int]]:
@@ -146,12 +150,21 @@ def _tags_to_spans(path: Path, tags: List[Tuple[str, int]], strict: bool) -> Lis
 
 def _read_jsonl(path: Path) -> List[Tuple[Doc, List[Span], int]]:
     items: List[Tuple[Doc, List[Span], int]] = []
+    not_gold = 0
     for number, line in read_lines(path):
         if not line.strip():
             continue
         record = parse_json(path, number, line)
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise CorpusError(path, number, "each line needs an object with a 'text' string")
+        answer = record.get("answer", "accept")
+        if not isinstance(answer, str) or answer not in ("accept", *NOT_GOLD):
+            raise CorpusError(
+                path, number, f"'answer' must be accept, reject or ignore, got {_show(answer)}"
+            )
+        if answer in NOT_GOLD:
+            not_gold += 1
+            continue
         text = record["text"]
         words = _token_texts(path, number, record.get("tokens"))
         if words is not None:
@@ -183,6 +196,7 @@ def _read_jsonl(path: Path) -> List[Tuple[Doc, List[Span], int]]:
             if start_b < end_a:
                 raise CorpusError(path, number, f"overlapping spans {la!r} and {lb!r}")
         items.append((doc, spans, number))
+    warn_skipped(path, not_gold, "records answered reject or ignore (not gold)")
     return items
 
 

@@ -273,10 +273,10 @@ def test_scales_with_arrays_not_objects():
     ids = [f"Q{i}" for i in range(n)]
     kb = KnowledgeBase(16)
     kb.set_entities(ids, rng.random(n), rng.random((n, 16), dtype=numpy.float32))
-    for i in range(2 * n):
-        kb.add_alias(f"alias {i}", [ids[i % n], ids[(i * 7) % n]], [0.6, 0.3])
+    for i in range(2 * n):  # two distinct candidates (i and 7i + 1 differ modulo n)
+        kb.add_alias(f"alias {i}", [ids[i % n], ids[(i * 7 + 1) % n]], [0.6, 0.3])
     assert kb.vectors.base is not None or kb.vectors.flags.c_contiguous
     data = kb.to_bytes()
     again = KnowledgeBase(1).from_bytes(data)
     assert again.to_bytes() == data
-    assert [c.entity_ for c in again.get_candidates("alias 12345")] == ["Q12345", "Q6415"]
+    assert [c.entity_ for c in again.get_candidates("alias 12345")] == ["Q12345", "Q6416"]

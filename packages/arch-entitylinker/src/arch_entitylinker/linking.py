@@ -122,18 +122,27 @@ def softmax_scores(
 def find_aliases(
     doc: Any, contains_alias: Callable[[str], bool], max_tokens: int = MAX_ALIAS_TOKENS
 ) -> List[Any]:
-    """Greedy longest-first alias matches over token spans.
+    """Greedy longest-first alias matches over token spans, in time linear in
+    the length of the Doc: each candidate text is built from the token texts
+    around it (at most ``max_tokens`` of them), never from the whole Doc's text.
 
-    doc: The Doc to search.
+    doc: The Doc to search (ours or spaCy's: tokens with ``text`` and
+        ``whitespace_``, spans by slicing).
     contains_alias: Whether a text is an alias of the KB.
     max_tokens: The longest alias searched for, in tokens.
     """
-    found, i, n = [], 0, len(doc)
+    texts = [token.text for token in doc]
+    gaps = [token.whitespace_ for token in doc]
+    found, i, n = [], 0, len(texts)
     while i < n:
-        for j in range(min(n, i + max_tokens), i, -1):
-            span = doc[i:j]
-            if contains_alias(span.text):
-                found.append(span)
+        last = min(n, i + max_tokens)
+        # the texts of the spans [i, i + 1), [i, i + 2), ... up to [i, last)
+        pieces = [texts[i]]
+        for j in range(i + 1, last):
+            pieces.append(pieces[-1] + gaps[j - 1] + texts[j])
+        for j in range(last, i, -1):
+            if contains_alias(pieces[j - i - 1]):
+                found.append(doc[i:j])
                 i = j
                 break
         else:

@@ -310,8 +310,10 @@ class EntityLinkerTask(Task):
                     by_tokens[id(tokens)] = (tokens, self.words.context(tokens))
                 words = by_tokens[id(tokens)][1]
             links = []
+            # one Doc text for all its spans (a span's .text may rebuild it each time)
+            doc_text = doc.text if spans else ""
             for span in spans:
-                text = span.text
+                text = doc_text[span.start_char : span.end_char]
                 kb_id = self.link(text, context, words, span.label_)
                 links.append((span.start_char, span.end_char, text, kb_id))
             out.append(links)

@@ -11,17 +11,6 @@ from arch_entitylinker import Candidate, KBFormatError, KnowledgeBase
 from arch_entitylinker.kb_format import MAGIC, VERSION
 
 
-@pytest.fixture
-def kb():
-    kb = KnowledgeBase(entity_vector_length=3)
-    kb.add_entity("Q1", freq=19, entity_vector=[8, 4, 3])
-    kb.add_entity("Q2", freq=5, entity_vector=[2, 1, 0])
-    kb.add_entity("Q3", freq=25, entity_vector=[-1, -6, 5])
-    kb.add_alias("douglas", ["Q2", "Q3"], [0.8, 0.2])
-    kb.add_alias("adam", ["Q2"], [0.9])
-    return kb
-
-
 def test_sizes_and_strings(kb):
     assert len(kb) == kb.get_size_entities() == 3
     assert kb.get_size_aliases() == 2

@@ -14,17 +14,6 @@ from arch_entitylinker import KnowledgeBase
 NAN, INF = math.nan, math.inf
 
 
-@pytest.fixture
-def kb():
-    kb = KnowledgeBase(entity_vector_length=3)
-    kb.add_entity("Q1", freq=19, entity_vector=[8, 4, 3])
-    kb.add_entity("Q2", freq=5, entity_vector=[2, 1, 0])
-    kb.add_entity("Q3", freq=25, entity_vector=[-1, -6, 5])
-    kb.add_alias("douglas", ["Q2", "Q3"], [0.8, 0.2])
-    kb.add_alias("adam", ["Q2"], [0.5])
-    return kb
-
-
 def _round_trips(kb):
     data = kb.to_bytes()
     assert KnowledgeBase(1).from_bytes(data).to_bytes() == data

@@ -31,6 +31,17 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, numpy.bool_))
 
 
+def _number(value: Any, top: float, what: str, expected: str) -> float:
+    """``value`` as a float from 0 to ``top``; TypeError or ValueError saying
+    ``what`` must be ``expected``."""
+    if not _is_number(value):
+        raise TypeError(f"{what} must be a number, got {_describe(value)}")
+    number = float(value)
+    if not 0 <= number <= top:  # NaN fails both comparisons
+        raise ValueError(f"{what} must be {expected}, got {number!r}")
+    return number
+
+
 def entity_id(entity: Any, argument: str = "entity") -> str:
     """An entity ID: a non-empty str.
 
@@ -63,15 +74,8 @@ def frequency(freq: Any, entity: str, argument: str = "freq") -> float:
     entity: The entity's ID, for the message.
     argument: The argument's name, for the message.
     """
-    if not _is_number(freq):
-        raise TypeError(f"{argument} of entity {entity!r} must be a number, got {_describe(freq)}")
-    value = float(freq)
-    if not 0 <= value <= _FLOAT32_MAX:
-        raise ValueError(
-            f"{argument} of entity {entity!r} must be a finite number >= 0 "
-            f"(within float32), got {value!r}"
-        )
-    return value
+    what = f"{argument} of entity {entity!r}"
+    return _number(freq, _FLOAT32_MAX, what, "a finite number >= 0 (within float32)")
 
 
 def vector(values: Any, width: int, entity: str, argument: str = "entity_vector") -> numpy.ndarray:
@@ -192,18 +196,8 @@ def priors(probabilities: Any, entities: Sequence[str], alias: str) -> List[floa
 
 def prior(value: Any, entity: str, alias: str) -> float:
     """One prior probability: a finite number from 0 to 1."""
-    if not _is_number(value):
-        raise TypeError(
-            f"the prior of entity {entity!r} for alias {alias!r} must be a number, "
-            f"got {_describe(value)}"
-        )
-    number = float(value)
-    if not 0 <= number <= PRIOR_TOLERANCE:
-        raise ValueError(
-            f"the prior of entity {entity!r} for alias {alias!r} must be a probability "
-            f"from 0 to 1, got {number!r}"
-        )
-    return number
+    what = f"the prior of entity {entity!r} for alias {alias!r}"
+    return _number(value, PRIOR_TOLERANCE, what, "a probability from 0 to 1")
 
 
 def entity_ids(entities: Any, alias: str) -> List[str]:

@@ -1,11 +1,14 @@
 """The entity-linking corpus: JSONL records (GUM's format, Prodigy's) read into
 Examples with their gold mentions, and the context windows the model encodes."""
 
-import json
+import bisect
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from arch_tok2vec import CorpusError, Doc, Example
+
+from .text_files import jsonl_records
 
 
 class Mention:
@@ -51,17 +54,20 @@ def read_corpus(
     if path.suffix.lower() != ".jsonl":
         raise CorpusError(path, 0, "unknown corpus format: use .jsonl")
     examples: List[Example] = []
-    with path.open(encoding="utf8") as file:
-        for number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise CorpusError(path, number, f"invalid JSON: {err.msg}") from None
-            example = _record(data, path, number, propn_only)
-            if example is not None:
-                examples.append(example)
+    skipped: List[int] = []
+    for number, data in jsonl_records(path):
+        example = _record(data, path, number, propn_only)
+        if example is None:
+            skipped.append(number)
+        else:
+            examples.append(example)
+    if skipped:
+        lines = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
+        warnings.warn(
+            f"{path}: skipped {len(skipped)} Prodigy record(s) whose answer is not "
+            f'"accept" (lines {lines}); {len(examples)} records read',
+            stacklevel=2,
+        )
     if n_sents:
         _add_windows(examples, n_sents)
     if document_scope:
@@ -70,15 +76,24 @@ def read_corpus(
 
 
 def _record(data: Any, path: Path, number: int, propn_only: bool) -> Optional[Example]:
+    """The Example of one record; None for a Prodigy record not accepted."""
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         raise CorpusError(path, number, 'each line needs a "text" string')
     text = data["text"]
+    doc_id = data.get("doc_id")
+    if doc_id is not None and not isinstance(doc_id, str):
+        raise CorpusError(path, number, f'"doc_id" must be a string, got {doc_id!r}')
     if "mentions" in data:
         raw = data["mentions"]
         if not isinstance(raw, list):
             raise CorpusError(path, number, '"mentions" must be a list')
     elif "spans" in data and "accept" in data:
-        if data.get("answer", "accept") != "accept":
+        answer = data.get("answer", "accept")
+        if answer not in ("accept", "reject", "ignore"):
+            raise CorpusError(
+                path, number, f'"answer" must be "accept", "reject" or "ignore", got {answer!r}'
+            )
+        if answer != "accept":
             return None
         raw = _prodigy_mentions(data, path, number)
     else:
@@ -99,8 +114,9 @@ def _record(data: Any, path: Path, number: int, propn_only: bool) -> Optional[Ex
     for j, m in enumerate(raw):
         if not isinstance(m, dict):
             raise CorpusError(path, number, f"mention {j} must be an object")
-        s, e = m.get("start_char"), m.get("end_char")
-        if not isinstance(s, int) or not isinstance(e, int) or not 0 <= s < e <= len(text):
+        s: Any = m.get("start_char")
+        e: Any = m.get("end_char")
+        if not (_is_int(s) and _is_int(e) and 0 <= s < e <= len(text)):
             raise CorpusError(
                 path,
                 number,
@@ -131,13 +147,7 @@ def _record(data: Any, path: Path, number: int, propn_only: bool) -> Optional[Ex
     ents = [(m.start, m.end, m.label, m.kb_id) for m in mentions]
     doc = Doc(doc.words, doc.spaces, ents=ents)
     doc.mentions_given = True  # type: ignore[attr-defined]  # even if there are none
-    doc_id = data.get("doc_id")
-    gold = {
-        "mentions": mentions,
-        "file": str(path),
-        "line": number,
-        "doc_id": doc_id if isinstance(doc_id, str) else None,
-    }
+    gold = {"mentions": mentions, "file": str(path), "line": number, "doc_id": doc_id}
     return Example(doc, gold)
 
 
@@ -219,14 +229,16 @@ def _prodigy_mentions(data: Dict[str, Any], path: Path, number: int) -> List[Dic
 def _split_at(doc: Doc, offsets: List[Any]) -> Doc:
     """The Doc with tokens split at the given character offsets (ignoring
     offsets that are not integers or already token boundaries)."""
-    cuts = sorted({o for o in offsets if isinstance(o, int)})
+    cuts = sorted({o for o in offsets if _is_int(o)})
     if not cuts:
         return doc
     words: List[str] = []
     spaces: List[bool] = []
     for token in doc:
         start, word = token.idx, token.text
-        inner = [c - start for c in cuts if start < c < start + len(word)]
+        first = bisect.bisect_right(cuts, start)  # the cuts inside the token, not all cuts
+        last = bisect.bisect_left(cuts, start + len(word), first)
+        inner = [c - start for c in cuts[first:last]]
         pieces = [word[a:b] for a, b in zip([0] + inner, inner + [len(word)])]
         words.extend(pieces)
         spaces.extend([False] * (len(pieces) - 1) + [bool(token.whitespace_)])
@@ -249,11 +261,15 @@ def _make_doc(text: str, words: Any, path: Path, number: int) -> Doc:
                 path, number, f"word {i} ({word!r}) is not at offset {pos} of the text"
             )
         pos += len(word)
-        gap = len(text[pos:]) - len(text[pos:].lstrip(" "))
-        if gap > 1:
+        gap = 1 if text.startswith(" ", pos) else 0
+        if gap and text.startswith(" ", pos + 1):  # more than one space: tokenize the text
             return Doc.from_text(text)
         spaces.append(gap == 1)
         pos += gap
     if pos != len(text):
         raise CorpusError(path, number, "the words do not spell the whole text")
     return Doc(words, spaces)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

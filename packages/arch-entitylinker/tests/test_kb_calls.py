@@ -131,6 +131,11 @@ def test_good_values_of_every_numeric_type_are_taken():
     assert [c.entity_ for c in kb.get_candidates("a")] == ["Q1", "Q2"]
     assert kb.get_freq("Q3") == 3.0
     _round_trips(kb)
+    for dtype in ("float32", "float64"):  # the KB keeps a copy, never the caller's array
+        given = numpy.ones((3, 3), dtype)
+        kb.set_entities(["Q1", "Q2", "Q3"], [1, 2, 3], given)
+        given[:] = 7
+        assert kb.vectors.tolist() == [[1.0] * 3] * 3
 
 
 @pytest.mark.parametrize("mention", [None, 5, b"adam", ["adam"], object()])

@@ -251,7 +251,9 @@ class KnowledgeBase:
                 )
         keep_index = numpy.asarray(keep, dtype=numpy.int64)
         vectors = all_vectors[keep_index] if len(keep) < n else all_vectors
-        vectors = numpy.array(vectors, dtype=numpy.float32, order="C", copy=True)
+        if numpy.may_share_memory(vectors, vector_list):  # else the checks made a copy
+            vectors = numpy.array(vectors, dtype=numpy.float32, order="C", copy=True)
+        vectors = numpy.ascontiguousarray(vectors, dtype=numpy.float32)
         freqs = all_freqs[keep_index] if len(keep) < n else all_freqs
         self._entity_rows = rows
         self._entity_ids = list(rows)

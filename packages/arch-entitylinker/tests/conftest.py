@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from arch_entitylinker import KnowledgeBase
+
 HERE = Path(__file__).parent
 REPO = HERE.parents[2]
 
@@ -19,3 +21,15 @@ def data_dir() -> Path:
     if not (path / "gum_entity_linking").exists():
         pytest.fail(f"real corpora not found at {path}: set ARCH_DATA to the shared/data folder")
     return path
+
+
+@pytest.fixture
+def kb() -> KnowledgeBase:
+    """A small KB: three entities with 3-d vectors, two aliases."""
+    kb = KnowledgeBase(entity_vector_length=3)
+    kb.add_entity("Q1", freq=19, entity_vector=[8, 4, 3])
+    kb.add_entity("Q2", freq=5, entity_vector=[2, 1, 0])
+    kb.add_entity("Q3", freq=25, entity_vector=[-1, -6, 5])
+    kb.add_alias("douglas", ["Q2", "Q3"], [0.8, 0.2])
+    kb.add_alias("adam", ["Q2"], [0.9])
+    return kb

@@ -183,7 +183,10 @@ def test_kb_from_entity_jsonl_with_vectors_and_aliases(tmp_path):
         (['{"name": "x"}'], 'line 1: each line needs a non-empty "id"'),
         (['{"id": "A"}', '{"id": "A"}'], "line 2: entity 'A' is listed twice"),
         (['{"id": "A", "vector": [1, 2]}'], "line 1: entity 'A' has a vector of length 2"),
-        (['{"id": "A", "freq": -1}'], 'line 1: "freq" must be a number >= 0'),
+        (
+            ['{"id": "A", "freq": -1}'],
+            "line 1: \"freq\" of entity 'A' must be a finite number >= 0",
+        ),
     ],
 )
 def test_entity_file_errors(tmp_path, lines, message):

@@ -16,8 +16,12 @@ the only per-item Python objects are the ID strings and two dicts from string
 to row.
 
 Bad input raises the errors spaCy's KB raises, with spaCy's codes in the
-message (E132, E133, E134, E140, E141, E176, E890); duplicates warn (W017, W018,
-W024) and leave the KB unchanged. The persistence format is described in
+message (E132, E133, E134, E140, E141, E176, E890), and more that spaCy does not
+check (``kb_checks``: NaN, infinite or negative frequencies and priors, NaN or
+infinite vectors, an entity twice in one alias, arguments of the wrong type).
+Every mutating call checks all its arguments before it changes anything, so a
+call that raises leaves the KB as it was. Duplicates warn (W017, W018, W024)
+and leave the KB unchanged. The persistence format is described in
 ``kb_format``.
 """
 
@@ -28,10 +32,10 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy
 
-from . import kb_format
+from . import kb_checks, kb_format
+from .kb_checks import PRIOR_TOLERANCE
 
-PRIOR_TOLERANCE = 1.00001
-"""Prior probabilities of one alias may sum to at most this (spaCy's rounding allowance)."""
+__all__ = ["PRIOR_TOLERANCE", "Candidate", "KnowledgeBase"]
 
 VectorLike = Union[Sequence[float], numpy.ndarray]
 
@@ -183,16 +187,15 @@ class KnowledgeBase:
         RETURNS: The entity's row, or None if the ID was already there (W018:
             a warning, and the first entry is kept).
         """
-        if not isinstance(entity, str):
-            raise TypeError(f"entity IDs must be strings, got {type(entity).__name__}")
+        entity = kb_checks.entity_id(entity)
+        value = kb_checks.frequency(freq, entity)
+        vector = kb_checks.vector(entity_vector, self.entity_vector_length, entity)
         if entity in self._entity_rows:
             warnings.warn(_w018(entity), stacklevel=2)
             return None
-        if len(entity_vector) != self.entity_vector_length:
-            raise ValueError(_e141(self.entity_vector_length, len(entity_vector), entity))
         row = len(self._entity_ids)
-        self._append_vector(entity_vector)
-        self._freqs.append(freq)
+        self._append_vector(vector)
+        self._freqs.append(value)
         self._entity_ids.append(entity)
         self._entity_rows[entity] = row
         return row
@@ -222,19 +225,12 @@ class KnowledgeBase:
                 f"{len(vector_list)} vectors."
             )
         width = self.entity_vector_length
-        if isinstance(vector_list, numpy.ndarray) and vector_list.ndim == 2:
-            if vector_list.shape[1] != width:
-                first = entity_list[0] if n else ""
-                raise ValueError(_e141(width, vector_list.shape[1], first))
-        else:
-            for i, vector in enumerate(vector_list):
-                if len(vector) != width:
-                    raise ValueError(_e141(width, len(vector), entity_list[i]))
+        ids = [kb_checks.entity_id(entity, "entity_list") for entity in entity_list]
+        all_vectors = kb_checks.vectors(vector_list, width, ids)
+        all_freqs = kb_checks.frequencies(freq_list, ids)
         rows: Dict[str, int] = {}
         keep: List[int] = []
-        for i, entity in enumerate(entity_list):
-            if not isinstance(entity, str):
-                raise TypeError(f"entity IDs must be strings, got {type(entity).__name__}")
+        for i, entity in enumerate(ids):
             if entity in rows:
                 warnings.warn(_w018(entity), stacklevel=2)
             else:
@@ -254,16 +250,11 @@ class KnowledgeBase:
                     "set_entities would drop it, but an alias points to it."
                 )
         keep_index = numpy.asarray(keep, dtype=numpy.int64)
-        if isinstance(vector_list, numpy.ndarray) and vector_list.ndim == 2:
-            vectors = vector_list[keep_index] if len(keep) < n else vector_list
+        vectors = all_vectors[keep_index] if len(keep) < n else all_vectors
+        if numpy.may_share_memory(vectors, vector_list):  # else the checks made a copy
             vectors = numpy.array(vectors, dtype=numpy.float32, order="C", copy=True)
-        else:
-            vectors = numpy.zeros((len(keep), width), dtype=numpy.float32)
-            for row, i in enumerate(keep):
-                vectors[row] = vector_list[i]
-        freqs = numpy.asarray(freq_list, dtype=numpy.float32)
-        if len(keep) < n:
-            freqs = freqs[keep_index]
+        vectors = numpy.ascontiguousarray(vectors, dtype=numpy.float32)
+        freqs = all_freqs[keep_index] if len(keep) < n else all_freqs
         self._entity_rows = rows
         self._entity_ids = list(rows)
         self._freqs = array("f", freqs.tobytes())
@@ -314,24 +305,9 @@ class KnowledgeBase:
         RETURNS: The alias's row, or None if it was already there (W017: a
             warning, nothing changes; use append_alias to add candidates).
         """
-        if alias is None or len(alias) == 0:
-            raise ValueError(
-                f"[E890] Cannot add the alias {alias!r} to the Knowledge Base: "
-                "each alias should be a meaningful string."
-            )
-        if not isinstance(alias, str):
-            raise TypeError(f"aliases must be strings, got {type(alias).__name__}")
-        if len(entities) != len(probabilities):
-            raise ValueError(
-                f"[E132] The entities and probabilities for alias '{alias}' should have "
-                f"equal length, but found {len(entities)} and {len(probabilities)} respectively."
-            )
-        total = sum(probabilities)
-        if total > PRIOR_TOLERANCE:
-            raise ValueError(
-                f"[E133] The sum of prior probabilities for alias '{alias}' should not exceed "
-                f"1, but found {total}."
-            )
+        alias = kb_checks.alias_text(alias)
+        ids = kb_checks.entity_ids(entities, alias)
+        priors = kb_checks.priors(probabilities, ids, alias)
         if alias in self._alias_rows:
             warnings.warn(
                 f"[W017] Alias '{alias}' already exists in the Knowledge Base.", stacklevel=2
@@ -339,16 +315,16 @@ class KnowledgeBase:
             return None
         rows = self._entity_rows
         found = []
-        for entity in entities:
+        for entity in ids:
             row = rows.get(entity)
             if row is None:
-                raise ValueError(f"[E134] Entity '{entity}' is not defined in the Knowledge Base.")
+                raise ValueError(_e134(entity, alias))
             found.append(row)
         index = len(self._alias_strs)
         self._alias_start.append(len(self._pair_entity))
         self._alias_count.append(len(found))
         self._pair_entity.extend(found)
-        self._pair_prior.extend(probabilities)
+        self._pair_prior.extend(priors)
         self._alias_strs.append(alias)
         self._alias_rows[alias] = index
         return index
@@ -364,20 +340,20 @@ class KnowledgeBase:
             must stay at most 1.
         ignore_warnings: Do not warn (W024) when the pair is already there.
         """
+        alias = kb_checks.alias_text(alias)
+        entity = kb_checks.entity_id(entity)
+        prior_prob = kb_checks.prior(prior_prob, entity, alias)
         index = self._alias_rows.get(alias)
         if index is None:
             raise ValueError(f"[E176] Alias '{alias}' is not defined in the Knowledge Base.")
         row = self._entity_rows.get(entity)
         if row is None:
-            raise ValueError(f"[E134] Entity '{entity}' is not defined in the Knowledge Base.")
+            raise ValueError(_e134(entity, alias))
         start, count = self._alias_start[index], self._alias_count[index]
         priors = self._pair_prior[start : start + count]
         new_sum = float(numpy.float32(sum(priors))) + prior_prob
         if new_sum > PRIOR_TOLERANCE:
-            raise ValueError(
-                f"[E133] The sum of prior probabilities for alias '{alias}' should not exceed "
-                f"1, but found {new_sum}."
-            )
+            raise ValueError(kb_checks.e133(alias, new_sum))
         present = self._pair_entity[start : start + count]
         if row in present:
             if not ignore_warnings:
@@ -406,6 +382,8 @@ class KnowledgeBase:
 
     def get_alias_candidates(self, alias: str) -> List[Candidate]:
         """The candidates of an alias in the order they were added ([] if unknown)."""
+        if not isinstance(alias, str):
+            raise TypeError(f"get_alias_candidates needs a string, got {type(alias).__name__}")
         index = self._alias_rows.get(alias)
         if index is None:
             return []
@@ -419,9 +397,9 @@ class KnowledgeBase:
 
     def get_candidates(self, mention: Any) -> List[Candidate]:
         """The candidates for a mention: a Span (or anything with ``.text``) or a
-        string, looked up as an alias by its exact text."""
-        text = mention if isinstance(mention, str) else mention.text
-        return self.get_alias_candidates(text)
+        string, looked up as an alias by its exact text; anything else is a
+        TypeError."""
+        return self.get_alias_candidates(kb_checks.mention_text(mention))
 
     def get_candidates_batch(self, mentions: Iterable[Any]) -> List[List[Candidate]]:
         """``get_candidates`` for each mention."""
@@ -533,10 +511,10 @@ class KnowledgeBase:
         return cls(1).from_disk(path)
 
 
-def _e141(required: int, found: int, entity: str) -> str:
+def _e134(entity: str, alias: str) -> str:
     return (
-        f"[E141] Entity vectors should be of length {required} instead of the provided "
-        f"{found} (entity '{entity}')."
+        f"[E134] Entity '{entity}' is not defined in the Knowledge Base "
+        f"(a candidate of alias '{alias}')."
     )
 
 

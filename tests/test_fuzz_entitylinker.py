@@ -19,12 +19,13 @@ from typing import Any, Callable, List, Tuple
 
 import numpy
 import pytest
-from fuzzing import mutants
 
 from arch_entitylinker.kb import KnowledgeBase
 from arch_entitylinker.kb_files import build_kb
 from arch_tok2vec import CorpusError
 from arch_tok2vec.registry import registry
+
+from fuzzing import mutants
 
 N_CASES = 1000
 SEED = 14

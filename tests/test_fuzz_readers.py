@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
-from fuzzing import DEFAULT_KINDS, mutants
 
 from arch_parser.corpora import read_ner
 from arch_tok2vec import CorpusError, CorpusWarning, Example, registry
 from arch_tok2vec.conllu import Sentence, read_conllu
+
+from fuzzing import DEFAULT_KINDS, mutants
 
 N_CASES = 1000
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,6 +9,7 @@ from arch_tok2vec.corpus_io import (
     line_at,
     line_finder,
     parse_json,
+    read_jsonl,
     read_lines,
     read_text,
     warn_skipped,
@@ -36,8 +37,24 @@ def test_a_leading_bom_is_dropped_once_or_repeated(tmp_path):
     for data in (b"\xef\xbb\xbfa\tO\n", b"\xef\xbb\xbf\xef\xbb\xbfa\tO\n"):
         assert list(read_lines(_write(tmp_path, data))) == [(1, "a\tO")]
         assert read_text(_write(tmp_path, data)) == "a\tO\n"
-    # Only at the start of the file: elsewhere U+FEFF is text.
-    assert list(read_lines(_write(tmp_path, b"a\n\xef\xbb\xbfb\n")))[1] == (2, "\ufeffb")
+    # Only at the start of the file: one where a later line starts means files were
+    # joined, and would glue an invisible character to a token, an alias or a label.
+    with pytest.raises(CorpusError, match="line 2: a byte-order mark where the line starts"):
+        list(read_lines(_write(tmp_path, b"a\n\xef\xbb\xbfb\n")))
+    # Inside a line it is text.
+    assert list(read_lines(_write(tmp_path, b"a\nb\xef\xbb\xbf\n")))[1] == (2, "b\ufeff")
+
+
+def test_jsonl_lines_end_at_newline_alone_and_json_is_strict(tmp_path):
+    path = _write(tmp_path, b'{"a":\r 1}\r\n\n{"b": 2}\n')
+    assert list(read_jsonl(path)) == [(1, {"a": 1}), (3, {"b": 2})]
+    for line, message in [
+        (b'{"a": NaN}', "NaN is not a JSON number"),
+        (b'{"a": 1e999}', "too large"),
+        (b'{"a": "\\ud800"}', "unpaired surrogate"),
+    ]:
+        with pytest.raises(CorpusError, match=f"line 2: .*{message}"):
+            list(read_jsonl(_write(tmp_path, b'{"ok": 1}\n' + line + b"\n")))
 
 
 @pytest.mark.parametrize("bad", [b"\xff", b"\xc3(", b"\xe2\x82", b"\xed\xa0\x80", b"\x80"])

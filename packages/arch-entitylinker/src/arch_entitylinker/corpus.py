@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from arch_tok2vec import CorpusError, Doc, Example
-
-from .text_files import jsonl_records
+from arch_tok2vec.corpus_io import read_jsonl
 
 
 class Mention:
@@ -55,7 +54,7 @@ def read_corpus(
         raise CorpusError(path, 0, "unknown corpus format: use .jsonl")
     examples: List[Example] = []
     skipped: List[int] = []
-    for number, data in jsonl_records(path):
+    for number, data in read_jsonl(path):
         example = _record(data, path, number, propn_only)
         if example is None:
             skipped.append(number)

@@ -57,10 +57,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy
 
 from arch_tok2vec import CorpusError
+from arch_tok2vec.corpus_io import read_jsonl, read_lines
 
 from . import kb_checks
 from .kb import PRIOR_TOLERANCE, KnowledgeBase
-from .text_files import jsonl_records, text_lines
 
 ENTITY_VECTORS = ("words", "random", "corpus")
 ENTITY_COLUMNS = ("entity", "entity_id", "id", "kb_id", "qid", "wikidata_id")
@@ -134,7 +134,7 @@ def read_entities(path: Path) -> Tuple[Dict[str, EntityRecord], ListedAliases]:
 
 def _read_entities_jsonl(path: Path, listed: ListedAliases) -> Dict[str, EntityRecord]:
     records: Dict[str, EntityRecord] = {}
-    for number, data in jsonl_records(path):
+    for number, data in read_jsonl(path):
         if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
             raise CorpusError(path, number, 'each line needs a non-empty "id" string')
         record = _new_record(records, data["id"], path, number)
@@ -183,7 +183,7 @@ def _new_record(
 def _read_entities_csv(path: Path) -> Dict[str, EntityRecord]:
     records: Dict[str, EntityRecord] = {}
     # csv reads records across line ends inside quotes, so it gets the lines with theirs
-    reader = csv.reader(line + "\n" for _, line in text_lines(path))
+    reader = csv.reader(line + "\n" for _, line in read_lines(path))
     while True:
         number = reader.line_num + 1  # the record's first line
         try:
@@ -216,7 +216,7 @@ def read_aliases(path: Path, names: Dict[str, str]) -> Tuple[AliasRows, bool]:
     if not path.exists():
         raise CorpusError(path, 0, "alias table not found")
     rows: AliasRows = defaultdict(list)
-    lines = text_lines(path)
+    lines = read_lines(path)
     first = next(lines, None)
     if first is None:
         raise CorpusError(path, 1, "the alias table is empty (it needs a header row)")

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
 from arch_tok2vec import CorpusError, Doc
-from arch_tok2vec.corpus_io import parse_json, read_lines, warn_skipped
+from arch_tok2vec.corpus_io import read_jsonl, read_lines, warn_skipped
 
 Span = Tuple[int, int, str]
 _TAG = re.compile(r"O|[BILUES]-\S.*")
@@ -151,10 +151,7 @@ def _tags_to_spans(path: Path, tags: List[Tuple[str, int]], strict: bool) -> Lis
 def _read_jsonl(path: Path) -> List[Tuple[Doc, List[Span], int]]:
     items: List[Tuple[Doc, List[Span], int]] = []
     not_gold = 0
-    for number, line in read_lines(path):
-        if not line.strip():
-            continue
-        record = parse_json(path, number, line)
+    for number, record in read_jsonl(path):
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise CorpusError(path, number, "each line needs an object with a 'text' string")
         answer = record.get("answer", "accept")

@@ -29,7 +29,13 @@ import numpy
 from thinc.api import Model
 
 from arch_tok2vec import CorpusError, Doc, Example, Task
-from arch_tok2vec.corpus_io import line_at, line_finder, parse_json, read_lines, read_text
+from arch_tok2vec.corpus_io import (
+    line_at,
+    line_finder,
+    read_jsonl,
+    read_lines,
+    read_text,
+)
 
 
 class TextcatTask(Task):
@@ -231,10 +237,7 @@ Record = Tuple[str, Dict[str, float], int, int]
 
 def _read_jsonl(path: Path) -> List[Record]:
     records: List[Record] = []
-    for number, line in read_lines(path):
-        if not line.strip():
-            continue
-        data = parse_json(path, number, line)
+    for number, data in read_jsonl(path):
         if not isinstance(data, dict) or not isinstance(data.get("text"), str):
             raise CorpusError(path, number, 'each line needs a "text" string')
         cats = data.get("cats")

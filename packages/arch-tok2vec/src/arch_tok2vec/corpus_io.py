@@ -1,10 +1,15 @@
 """Reading corpus files as text, the same way for every reader.
 
 A line ends at ``\\n``, ``\\r\\n`` or a lone ``\\r`` (Python's universal newlines,
-so line numbers are the ones an editor shows). A UTF-8 byte-order mark at the
+so line numbers are the ones an editor shows), except in JSONL, where a line ends
+at ``\\n`` (or ``\\r\\n``) alone, as the JSON Lines format says: a lone ``\\r`` there is
+white space inside a record. A UTF-8 byte-order mark at the
 start of a file (what Excel and Notepad write) is dropped, as are repeats of it
-(a tool that adds one to a file that has one). Each line is decoded
-on its own, so invalid UTF-8 raises ``CorpusError`` naming the file and the line.
+(a tool that adds one to a file that has one); one where a later line starts
+means files were joined, and is an error. Invalid UTF-8 raises ``CorpusError``
+naming the file and the line. JSON is read strictly: NaN, Infinity, numbers too
+large for a float and unpaired surrogates (which no UTF-8 file can hold) are
+errors naming the line.
 Readers that legitimately skip something report it with ``warn_skipped``: once
 per file, with the count.
 """
@@ -23,17 +28,23 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 UTF16_MESSAGE = "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8"
 PathLike = Union[str, Path]
 _LINE_END = re.compile(r"\r\n|\r|\n")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def read_lines(path: PathLike, keepends: bool = False) -> Iterator[Tuple[int, str]]:
+def read_lines(
+    path: PathLike, keepends: bool = False, lone_cr: bool = True
+) -> Iterator[Tuple[int, str]]:
     """Yield ``(line number, text)`` for every line of a UTF-8 file.
 
     path: The file to read.
     keepends: Keep each line's end (``\\n``, ``\\r\\n`` or ``\\r``), as the csv
         module wants; by default it is removed.
+    lone_cr: Whether a lone ``\\r`` ends a line (False for JSONL, where it is
+        white space within a record).
     """
+    newline = ("" if keepends else None) if lone_cr else "\n"
     try:
-        file = open(path, encoding="utf8", newline="" if keepends else None)
+        file = open(path, encoding="utf8", newline=newline)
     except OSError as err:
         raise CorpusError(path, 0, f"cannot open the file: {err.strerror}") from None
     with file:
@@ -41,11 +52,17 @@ def read_lines(path: PathLike, keepends: bool = False) -> Iterator[Tuple[int, st
             for number, line in enumerate(file, 1):
                 if number == 1:
                     line = line.lstrip(BOM)
-                if not keepends and line.endswith("\n"):
-                    line = line[:-1]  # universal newlines: every line end reads as \n
+                elif line.startswith(BOM):
+                    raise CorpusError(
+                        path, number, "a byte-order mark where the line starts (were files joined?)"
+                    )
+                if not keepends:
+                    line = line[:-1] if line.endswith("\n") else line
+                    if not lone_cr and line.endswith("\r"):
+                        line = line[:-1]
                 yield number, line
         except UnicodeDecodeError:
-            raise _utf8_error(path) from None
+            raise _utf8_error(path, lone_cr) from None
 
 
 def read_text(path: PathLike) -> str:
@@ -85,14 +102,51 @@ def line_finder(text: str) -> Callable[[int], int]:
 
 
 def parse_json(path: PathLike, number: int, line: str) -> Any:
-    """Parse one JSONL line; a syntax error (or JSON Python cannot hold, such as
-    nesting too deep) raises ``CorpusError`` naming the file and line."""
+    """Parse one JSONL line strictly; a syntax error, NaN or Infinity, a number too
+    large for a float, an unpaired surrogate or JSON Python cannot hold (nesting too
+    deep) raises ``CorpusError`` naming the file and line."""
     try:
-        return json.loads(line)
+        data = json.loads(line, parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as err:
         raise CorpusError(path, number, f"invalid JSON: {err.msg} (column {err.colno})") from None
     except (ValueError, RecursionError) as err:
         raise CorpusError(path, number, f"invalid JSON: {err}") from None
+    if _SURROGATE_ESCAPE.search(line):
+        _check_surrogates(data, path, number)
+    return data
+
+
+def read_jsonl(path: PathLike) -> Iterator[Tuple[int, Any]]:
+    """Yield ``(line number, value)`` for every non-blank line of a JSONL file,
+    parsed with ``parse_json``.
+
+    path: The file to read.
+    """
+    for number, line in read_lines(path, lone_cr=False):
+        if line.strip():
+            yield number, parse_json(path, number, line)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:30]} is too large")
+    return value
+
+
+def _check_surrogates(data: Any, path: PathLike, number: int) -> None:
+    """Raise CorpusError if a string (or key) of ``data`` cannot be UTF-8."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf8")
+    except UnicodeEncodeError as err:
+        bad = err.object[err.start : err.end].encode("unicode_escape").decode()
+        raise CorpusError(
+            path, number, f"a string holds an unpaired surrogate ({bad}), which is not text"
+        ) from None
 
 
 def warn_skipped(path: PathLike, count: int, what: str) -> None:
@@ -104,14 +158,18 @@ def warn_skipped(path: PathLike, count: int, what: str) -> None:
         warnings.warn(CorpusWarning(f"{path}: skipped {count} {what}"), stacklevel=3)
 
 
-def _utf8_error(path: PathLike) -> CorpusError:
+def _utf8_error(path: PathLike, lone_cr: bool = True) -> CorpusError:
     """The error for the first line of ``path`` that is not UTF-8 (the text
-    layer decodes in chunks, so its exception does not tell the line)."""
+    layer decodes in chunks, so its exception does not tell the line).
+
+    lone_cr: Whether a lone ``\\r`` ends a line (as in ``read_lines``).
+    """
     number = 0
     with open(path, "rb") as file:
         for raw in file:  # ends at \n only: split at the lone \r it may hold
             body = raw[:-1] if raw.endswith(b"\n") else raw
-            for piece in body[:-1].split(b"\r") if body.endswith(b"\r") else body.split(b"\r"):
+            body = body[:-1] if body.endswith(b"\r") else body
+            for piece in body.split(b"\r") if lone_cr else [body]:
                 number += 1
                 try:
                     piece.decode("utf8")

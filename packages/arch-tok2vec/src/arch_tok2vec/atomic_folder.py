@@ -85,6 +85,10 @@ def write_file(folder: Path, name: str, data: bytes) -> None:
             done += os.write(fd, view[done : done + CHUNK])
             checkpoint(f"write {name} {done}/{len(view)}")
         os.fsync(fd)
+    except OSError as err:
+        if err.filename is not None:
+            raise
+        raise OSError(err.errno, err.strerror, str(folder / name)) from err
     finally:
         os.close(fd)
     checkpoint(f"wrote {name}")
@@ -179,11 +183,11 @@ def replace_folder(path: Path, fill: Callable[[Path], None]) -> None:
             shutil.rmtree(stale, ignore_errors=True)
         new = sibling(path, NEW)
         new.mkdir()
-        checkpoint("made the new folder")
+        checkpoint(f"made the new folder {new.name}")
         fill(new)
         sync_folder(new)
         checkpoint("synced the new folder")
-        _swap(path, new)
+        previous = _swap(path, new)
     except OSError as err:
         if new is not None and new.exists():
             shutil.rmtree(new, ignore_errors=True)
@@ -196,6 +200,16 @@ def replace_folder(path: Path, fill: Callable[[Path], None]) -> None:
         if new is not None and new.exists():
             shutil.rmtree(new, ignore_errors=True)
         raise
+    # The new folder is in place: what follows only tidies up, and a failure there
+    # leaves hidden siblings that the next save removes.
+    checkpoint("swapped")
+    if previous is not None and previous == new:
+        # exchanged: the previous folder sits at the new folder's hidden name
+        try:
+            os.rename(new, sibling(path, OLD))
+        except OSError:
+            pass
+        checkpoint("renamed the previous folder")
     sync_folder(path.parent)
     checkpoint("synced the parent folder")
     for leftover in siblings(path):
@@ -203,27 +217,25 @@ def replace_folder(path: Path, fill: Callable[[Path], None]) -> None:
         checkpoint("removed a leftover folder")
 
 
-def _swap(path: Path, new: Path) -> None:
-    """Put the complete folder ``new`` in the place of ``path``."""
+def _swap(path: Path, new: Path) -> Optional[Path]:
+    """Put the complete folder ``new`` in the place of ``path``; returns where the
+    previous folder went (None: there was none). If this raises, ``path`` is as it
+    was."""
     if not os.path.lexists(path):
         os.rename(new, path)
-        checkpoint("swapped")
-        return
+        return None
     if exchange(new, path):
-        checkpoint("swapped")
-        # the previous folder now sits at the new folder's hidden name
-        os.rename(new, sibling(path, OLD))
-        checkpoint("renamed the previous folder")
-        return
+        return new
     old = sibling(path, OLD)
     os.rename(path, old)
-    checkpoint("moved the previous folder aside")
     try:
+        checkpoint("moved the previous folder aside")
         os.rename(new, path)
-    except OSError:
-        os.rename(old, path)
+    except BaseException:
+        if not os.path.lexists(path):
+            os.rename(old, path)
         raise
-    checkpoint("swapped")
+    return old
 
 
 def exchange(a: Path, b: Path) -> bool:

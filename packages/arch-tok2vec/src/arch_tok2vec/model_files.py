@@ -315,8 +315,16 @@ def write_manifest(folder: Path, versions: Dict[str, str]) -> None:
         size, checksum = _hash_file(path)
         files[name] = {"sha256": checksum, "size": size}
     body = {"files": files, "format": FORMAT, "written_by": versions}
-    manifest = {**body, "sha256": digest(body)}
-    write_file(folder, MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    write_file(folder, MANIFEST, manifest_bytes({**body, "sha256": digest(body)}))
+
+
+def manifest_bytes(manifest: Dict[str, Any]) -> bytes:
+    """manifest.json as written: indented JSON with sorted keys, ASCII only. On load
+    the file must be exactly this, so that no byte of it can change unnoticed.
+
+    manifest: The manifest, its checksum included.
+    """
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode()
 
 
 def _hash_file(path: Path) -> Tuple[int, str]:
@@ -416,7 +424,13 @@ class _Folder:
         if limit is None:
             limit = info.st_size
         if info.st_size > limit:
-            raise ModelFileError(path, f"has {info.st_size} bytes, expected {limit}")
+            raise ModelFileError(
+                path,
+                f"has {info.st_size} bytes, but {MANIFEST} says {limit}: the file was changed "
+                "after it was saved"
+                if name != MANIFEST
+                else f"has {info.st_size} bytes, more than a manifest can have ({limit})",
+            )
         try:
             fd = self.open(name)
         except OSError as err:
@@ -476,8 +490,18 @@ def read_folder(path: Path, allow_unverified: bool = False) -> VerifiedFolder:
 def _read_verified(path: Path, folder: _Folder) -> VerifiedFolder:
     manifest_path = path / MANIFEST
     raw, _, _ = folder.read(MANIFEST, MAX_MANIFEST_BYTES)
-    manifest = parse_json(raw, manifest_path)
+    try:
+        manifest = parse_json(raw, manifest_path)
+    except ModelFileError as err:
+        raise ModelFileError(
+            manifest_path, f"{str(err)[len(err.path) + 2 :]}: it was damaged after it was saved"
+        ) from None
     files, written_by = _check_manifest(manifest, manifest_path)
+    if raw != manifest_bytes(manifest):
+        raise ModelFileError(
+            manifest_path,
+            "its layout is not the one arch-tok2vec writes: it was changed after it was saved",
+        )
     check_versions(written_by, manifest_path, "written_by")
     present = [n for n in folder.names() if n != MANIFEST and not n.startswith(".")]
     unlisted = sorted(set(present) - set(files))
@@ -492,7 +516,9 @@ def _read_verified(path: Path, folder: _Folder) -> VerifiedFolder:
         data, size, checksum = folder.read(name, entry["size"], keep=name in CORE)
         if size != entry["size"]:
             raise ModelFileError(
-                path / name, f"has {size} bytes, but {MANIFEST} says {entry['size']}: truncated"
+                path / name,
+                f"has {size} bytes, but {MANIFEST} says {entry['size']}: the file was "
+                f"{'cut short' if size < entry['size'] else 'changed'} after it was saved",
             )
         if checksum != entry["sha256"]:
             raise ModelFileError(

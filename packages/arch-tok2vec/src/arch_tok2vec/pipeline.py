@@ -15,6 +15,7 @@ the file (docs/security.md).
 
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
@@ -200,7 +201,9 @@ def _restore_task(task: Task, raw: bytes, path: Path) -> None:
         raise ModelFileError(path, "missing", key=f"{parent}{missing}") from None
     except Exception as err:
         raise ModelFileError(
-            path, f"the task cannot read it: {type(err).__name__}: {err}", key=trail[0] or None
+            path,
+            f"the task cannot read it: {type(err).__name__}: {err}",
+            key=_blamed(err, data, trail[0]),
         ) from None
     try:
         restored = json.loads(json.dumps(task.to_dict()))
@@ -215,6 +218,15 @@ def _restore_task(task: Task, raw: bytes, path: Path) -> None:
             "the task does not read this value back as stored (a wrong type or value)",
             key=key,
         )
+
+
+def _blamed(err: Exception, data: Dict[str, Any], last: str) -> Optional[str]:
+    """The key an error from ``Task.from_dict`` is about: the one its message starts
+    with (e.g. "combination must be one of ..."), else the last key the task read."""
+    match = re.match(r"^(\w+)", str(err))
+    if match and match.group(1) in data:
+        return match.group(1)
+    return last or None
 
 
 def _restore_weights(model: Model, data: bytes, path: Path) -> None:

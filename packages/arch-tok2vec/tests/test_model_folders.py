@@ -9,6 +9,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -392,6 +393,11 @@ def test_task_files_are_in_the_manifest_and_verified(folder, tmp_path, monkeypat
 # -- finding 2: saving is atomic ------------------------------------------------------
 
 
+def plain(step):
+    """A step without the hidden folder it names (which differs from save to save)."""
+    return re.sub(r" \.\S+\.new-\d+-[0-9a-f]{8}$", "", step)
+
+
 def save_steps(pipeline, path):
     """The steps of a save of ``pipeline`` over a model folder at ``path``."""
     from arch_tok2vec import atomic_folder
@@ -425,7 +431,7 @@ def test_a_save_failing_at_any_step_keeps_the_previous_model(folder, tmp_path, u
         for step in failing:
 
             def full(done, step=step):
-                if done == step:
+                if plain(done) == plain(step):
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
             previous = atomic_folder.set_hook(full)

@@ -84,3 +84,21 @@ def test_long_document_is_covered_by_strided_spans(vectors):
     docs, arrays = vectors([text])
     assert arrays[0].shape == (len(docs[0]), 384)
     assert (numpy.abs(arrays[0]).sum(axis=1) > 0).all()  # every token got a vector
+
+
+def test_bytes_round_trip_through_the_stored_file_checks(minilm, tmp_path):
+    """What the shim stores for a real model (save_pretrained of the model and its
+    tokenizer) passes the checks on stored files and restores the same outputs."""
+    import srsly
+
+    from arch_transformers.architectures.transformer import get_shim
+
+    model = TransformerModel(str(minilm), strided_spans(64, 48))
+    model.initialize()
+    docs = [Doc.from_text("The bank raised its rates.")]
+    data = model.to_bytes()
+    stored = srsly.msgpack_loads(get_shim(model).to_bytes())["files"]
+    assert "model.safetensors" in stored and "tokenizer.json" in stored
+    assert not [name for name in stored if name.endswith((".bin", ".pt", ".py"))]
+    fresh = TransformerModel(str(tmp_path / "gone"), strided_spans(64, 48)).from_bytes(data)
+    assert numpy.array_equal(model.predict(docs)[0].hidden, fresh.predict(docs)[0].hidden)

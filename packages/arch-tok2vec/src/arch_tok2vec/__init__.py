@@ -6,11 +6,12 @@ from .doc import Doc, Span, Token
 from .model_files import ModelFileError
 from .pipeline import Pipeline, load
 from .registry import registry
-from .task import CorpusError, Example, Task
+from .task import CorpusError, CorpusWarning, Example, Task
 from .vocab import Vectors, Vocab
 
 __all__ = [
     "CorpusError",
+    "CorpusWarning",
     "Doc",
     "Example",
     "ModelFileError",

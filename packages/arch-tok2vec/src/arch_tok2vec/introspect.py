@@ -7,21 +7,11 @@ lines of the same description are indented).
 
 import inspect
 import re
-import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from importlib.metadata import Distribution, EntryPoint, distributions
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from .registry import ENTRY_POINT_GROUPS
-
-if sys.version_info >= (3, 10):
-    from importlib.metadata import EntryPoint, entry_points
-else:  # pragma: no cover
-    from importlib.metadata import EntryPoint
-    from importlib.metadata import entry_points as _entry_points
-
-    def entry_points(*, group: str) -> List[EntryPoint]:
-        return list(_entry_points().get(group, []))
-
 
 REQUIRED = "(required)"
 _PARAM_LINE = re.compile(r"^(\w+): (.*)$")
@@ -34,16 +24,15 @@ class Registered:
     registry: str
     name: str
     entry_point: EntryPoint
+    dist: Distribution
 
     @property
     def package(self) -> str:
-        dist = self.entry_point.dist
-        return dist.metadata["Name"] if dist is not None else "?"
+        return self.dist.metadata["Name"]
 
     @property
     def version(self) -> str:
-        dist = self.entry_point.dist
-        return dist.version if dist is not None else "?"
+        return self.dist.version
 
     @property
     def target(self) -> str:
@@ -54,15 +43,22 @@ class Registered:
 
 
 def registered(registries: Optional[List[str]] = None) -> Iterator[Registered]:
-    """Every function declared in the entry-point groups of our registries."""
+    """Every function declared in the entry-point groups of our registries, by group and
+    name. Read from each installed distribution (Python 3.9's entry points do not know the
+    distribution that declares them)."""
+    declared: Dict[str, List[Tuple[EntryPoint, Distribution]]] = {}
+    for dist in distributions():
+        for ep in dist.entry_points:
+            if ep.group in ENTRY_POINT_GROUPS:
+                declared.setdefault(ep.group, []).append((ep, dist))
     seen = set()
     for group, registry_name in ENTRY_POINT_GROUPS.items():
         if registries and registry_name not in registries:
             continue
-        for ep in sorted(entry_points(group=group), key=lambda ep: ep.name):
+        for ep, dist in sorted(declared.get(group, []), key=lambda pair: pair[0].name):
             if (registry_name, ep.name) not in seen:
                 seen.add((registry_name, ep.name))
-                yield Registered(registry_name, ep.name, ep)
+                yield Registered(registry_name, ep.name, ep, dist)
 
 
 def find(name: str) -> List[Registered]:

@@ -24,6 +24,11 @@ class CorpusError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+class CorpusWarning(UserWarning):
+    """A reader skipped part of a corpus on purpose; the message names the file
+    and how much was skipped."""
+
+
 @dataclass
 class Example:
     """A Doc with its gold annotation (the shape of ``gold`` is the task's)."""

@@ -11,6 +11,8 @@ import numpy
 import srsly
 from thinc.shims import PyTorchShim
 
+from .stored_files import StoredFileError, check_stored, read_stored, write_stored
+
 # Settings of tokenizer_config that also say where the model's weights come from.
 LOCATION_KEYS = ("local_files_only", "cache_dir", "revision")
 
@@ -111,6 +113,9 @@ class HFShim(PyTorchShim):
         self.tokenizer = tokenizer
 
     def to_bytes(self) -> bytes:
+        """The config and the files save_pretrained writes (safetensors weights,
+        tokenizer), by name; raises StoredFileError rather than store a file
+        that from_bytes would refuse."""
         files: Dict[str, bytes] = {}
         if self.loaded:
             with tempfile.TemporaryDirectory() as tmp, _quiet():
@@ -119,24 +124,54 @@ class HFShim(PyTorchShim):
                 for path in sorted(Path(tmp).rglob("*")):
                     if path.is_file():
                         files[path.relative_to(tmp).as_posix()] = path.read_bytes()
+            try:
+                check_stored(files)
+            except StoredFileError as err:
+                raise StoredFileError(
+                    f"cannot save the transformer: save_pretrained wrote a file that loading "
+                    f"would refuse ({err})"
+                ) from None
         return srsly.msgpack_dumps({"config": self.cfg, "files": files})
 
     def from_bytes(self, bytes_data: bytes) -> "HFShim":
-        from transformers import AutoModel, AutoTokenizer
-
-        msg = srsly.msgpack_loads(bytes_data)
-        self.cfg = msg["config"]
-        if msg["files"]:
+        """Restore from to_bytes' bytes, which are untrusted: every stored name is
+        checked before anything is written (StoredFileError names the bad one),
+        and the files go into a fresh temporary folder, removed afterwards."""
+        cfg, files = read_stored(bytes_data)
+        if files:
             with tempfile.TemporaryDirectory() as tmp, _quiet():
-                for name, data in msg["files"].items():
-                    target = Path(tmp) / name
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(data)
-                tokenizer = AutoTokenizer.from_pretrained(tmp, local_files_only=True)
-                model = AutoModel.from_pretrained(tmp, local_files_only=True)
+                write_stored(Path(tmp), files)
+                tokenizer, model = _load_restored(tmp)
             model.eval()
             self.set_transformer(model, tokenizer)
+        self.cfg = cfg
         return self
+
+
+def _load_restored(folder: str) -> Tuple[Any, Any]:
+    """(tokenizer, model) from the folder from_bytes wrote: from that folder only
+    (no download, no hub lookup), weights from safetensors only (never a pickle),
+    and never code its config names (auto_map), without asking on the terminal.
+
+    folder: The temporary folder holding the checked stored files.
+    """
+    from safetensors import SafetensorError
+    from transformers import AutoModel, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(
+            folder, local_files_only=True, trust_remote_code=False
+        )
+        model = AutoModel.from_pretrained(
+            folder, local_files_only=True, trust_remote_code=False, use_safetensors=True
+        )
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as err:
+        never = "; arch never runs code a model file names" if "remote_code" in str(err) else ""
+        raise StoredFileError(
+            "the model file is corrupt or crafted: the transformer files stored in it "
+            f"do not load ({type(err).__name__}: {err}){never}"
+        ) from None
+    return tokenizer, model
 
 
 def max_length(tokenizer: Any, model: Any) -> Optional[int]:

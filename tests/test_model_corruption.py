@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fuzzing import mutants
 
 from arch_tok2vec import Doc, ModelFileError, load
 from arch_tok2vec.cli import load_config
@@ -28,7 +29,6 @@ from arch_tok2vec.model_files import digest, manifest_bytes
 from arch_tok2vec.training import train
 
 from declared import ROOT
-from fuzzing import mutants
 
 TEXTS = [
     "Jordan scored again as the Bulls won the title in Chicago.",
@@ -96,8 +96,9 @@ def trained(tmp_path_factory):
                 if not HAS_TORCH:
                     pytest.skip("torch is not installed (the combined session has it)")
                 os.environ["HF_HUB_OFFLINE"] = "1"
-                from arch_transformers.tiny import write_tiny_bert
                 from thinc.api import Config
+
+                from arch_transformers.tiny import write_tiny_bert
 
                 bert = write_tiny_bert(out / "bert", hidden_size=16, layers=1, heads=2)
                 config = Config().from_str(TRANSFORMER.format(path=bert))
@@ -178,7 +179,7 @@ def reorder_first(node):
             return True
         return any(reorder_first(item) for item in node)
     if isinstance(node, dict):
-        for key, value in node.items():
+        for value in node.values():
             if isinstance(value, dict) and len(value) >= 2:
                 items = list(value.items())
                 value.clear()

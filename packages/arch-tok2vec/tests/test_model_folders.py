@@ -348,7 +348,10 @@ def test_a_config_that_could_not_be_loaded_is_not_saved(folder, tmp_path):
 
 
 def test_folder_without_manifest_is_refused_unless_allowed(folder):
+    from arch_tok2vec import __version__
+
     (folder / "manifest.json").unlink()
+    edit_json(folder / "meta.json", lambda meta: meta.update(arch_tok2vec="0.0.1"))
     message = str(refusal(folder))
     assert message.startswith(f"{folder / 'manifest.json'}: missing")
     assert "allow_unverified=True" in message and "to_disk" in message
@@ -356,6 +359,8 @@ def test_folder_without_manifest_is_refused_unless_allowed(folder):
         pipeline = load(folder, allow_unverified=True)
     pipeline.to_disk(folder)
     assert (folder / "manifest.json").exists()
+    # the version that wrote it now, not the one that wrote the folder it was loaded from
+    assert json.loads((folder / "meta.json").read_text())["arch_tok2vec"] == __version__
     assert numpy.array_equal(outputs(load(folder))[1], outputs(pipeline)[1])
 
 

@@ -3,6 +3,7 @@ the lightweight Doc and the ``archs`` command line of the arch family."""
 
 from .about import __version__
 from .doc import Doc, Span, Token
+from .model_files import ModelFileError
 from .pipeline import Pipeline, load
 from .registry import registry
 from .task import CorpusError, CorpusWarning, Example, Task
@@ -13,6 +14,7 @@ __all__ = [
     "CorpusWarning",
     "Doc",
     "Example",
+    "ModelFileError",
     "Pipeline",
     "Span",
     "Task",

@@ -101,8 +101,27 @@ class Task:
         return {}
 
     def from_dict(self, data: Dict[str, Any]) -> "Task":
-        """Restore what ``to_dict`` saved."""
+        """Restore what ``to_dict`` saved. ``arch_tok2vec.load`` then checks that
+        ``to_dict()`` gives back every value read (same JSON types), so a value the
+        task would misread (e.g. "false" for a boolean) is refused, naming the key."""
         return self
+
+    def write_files(self, folder: Path) -> None:
+        """Write files of the task's own into a model folder being saved, beside
+        task.json: for data too large for JSON (e.g. a table to memory-map). Plain
+        names only (no subfolders, no leading dot, not the names of the pipeline's
+        files). Each file is checksummed in the folder's manifest and verified on
+        load. Default: none.
+
+        folder: The new model folder, not yet in place.
+        """
+
+    def read_files(self, folder: Path) -> None:
+        """Read the files ``write_files`` wrote, after ``from_dict``, from a model
+        folder whose files have been verified. Default: nothing.
+
+        folder: The model folder being loaded.
+        """
 
     def annotate(self, docs: Iterable[Any], predictions: Iterable[Any]) -> None:
         """Set predictions on the docs (optional)."""

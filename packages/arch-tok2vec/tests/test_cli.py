@@ -123,31 +123,40 @@ def test_info_suggests_close_names(capsys):
 
 
 class _EntryPointsWithout:
-    """catalogue's view of the installed entry points, minus one distribution's."""
+    """catalogue's view of the installed entry points, minus some (group, name) pairs."""
 
-    def __init__(self, available, dist):
+    def __init__(self, available, hidden):
         self.available = available
-        self.dist = dist
+        self.hidden = hidden
 
     def select(self, group):
-        return [
-            ep
-            for ep in self.available.select(group=group)
-            if ep.dist is None or ep.dist.metadata["Name"] != self.dist
-        ]
+        if hasattr(self.available, "select"):
+            found = self.available.select(group=group)
+        else:  # Python 3.9: a dict of groups
+            found = self.available.get(group, [])
+        return [ep for ep in found if (group, ep.name) not in self.hidden]
 
 
 def _uninstalled(monkeypatch, dist):
-    """Make this process see ``dist`` as not installed: its entry points and its
-    version disappear (what ``pip uninstall`` would do)."""
+    """Make this process see ``dist`` as not installed (as after ``pip uninstall``):
+    its entry points, its distribution and its version disappear."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
     import catalogue
 
     from arch_tok2vec import families, introspect
 
-    kept = _EntryPointsWithout(catalogue.AVAILABLE_ENTRY_POINTS, dist)
+    try:
+        hidden = {(ep.group, ep.name) for ep in distribution(dist).entry_points}
+    except PackageNotFoundError:  # not installed in this session anyway
+        hidden = set()
+    kept = _EntryPointsWithout(catalogue.AVAILABLE_ENTRY_POINTS, hidden)
     monkeypatch.setattr(catalogue, "AVAILABLE_ENTRY_POINTS", kept)
     monkeypatch.setattr(families, "entry_points", kept.select)
-    monkeypatch.setattr(introspect, "entry_points", kept.select)
+    every = introspect.distributions
+    monkeypatch.setattr(
+        introspect, "distributions", lambda: [d for d in every() if d.metadata["Name"] != dist]
+    )
     real = families.installed_version
     monkeypatch.setattr(families, "installed_version", lambda d: None if d == dist else real(d))
 
@@ -180,7 +189,7 @@ def test_a_name_whose_family_is_not_installed_says_what_to_install(config, monke
     training = config(TAGGER + '\n[task]\n@tasks = "arch.tagger.v1"\n')
     assert main(["train", str(training), "--output", str(training.parent / "out")]) == 1
     assert install in capsys.readouterr().err
-    training.write_text('[task]\n@tasks = "arch.tagger.v1"\n[model]\n@architectures = "x"\n')
+    training.write_text(GOOD + '\n[task]\n@tasks = "arch.tagger.v1"\n')
     assert main(["train", str(training), "--output", str(training.parent / "out")]) == 1
     err = capsys.readouterr().err
     assert "arch.tagger.v1 is provided by arch-tagger, which is not installed" in err

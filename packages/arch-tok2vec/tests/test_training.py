@@ -311,7 +311,10 @@ def test_cli_refuses_non_finite_learn_rate(tmp_path, capsys, value):
 
 def test_non_finite_settings_anywhere_are_refused():
     config = Config().from_str(CONFIG.replace("dropout = 0.0", "dropout = NaN"))
-    with pytest.raises(ValueError, match=r"\[training\] dropout = nan: settings must be finite"):
+    with pytest.raises(ValueError, match=r"\[training\] dropout = (nan|'NaN'): settings must be"):
+        _quiet(config, None)
+    config = Config().from_str(CONFIG.replace("learn_rate = 0.01", 'learn_rate = "nan"'))
+    with pytest.raises(ValueError, match=r"\[training.optimizer\] learn_rate = 'nan': settings"):
         _quiet(config, None)
     config = Config().from_str(
         CONFIG.replace("max_epochs = 6", "max_epochs = 6\nmax_seconds = 1e999")
@@ -479,6 +482,12 @@ def test_ctrl_c_inside_a_save_finishes_it_then_stops(tmp_path, call, epoch):
     for name in ("model-best", "model-last"):
         assert load(out / name)([Doc(["Bob", "ran"])]) == [[1, 0]]
     assert load(out / "model-last").meta["epoch"] == epoch
+
+
+def test_training_restores_the_sigint_handler():
+    before = signal.getsignal(signal.SIGINT)
+    _quiet(_config(max_epochs=1), None)
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_ctrl_c_during_a_step_saves_model_last_and_exits_130(tmp_path):

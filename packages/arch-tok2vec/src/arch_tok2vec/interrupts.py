@@ -35,7 +35,9 @@ class StopOnInterrupt:
 
     def __exit__(self, *exc_info: Any) -> None:
         if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
+            # None: the previous handler was not set from Python; restore the default.
+            previous = self._previous if self._previous is not None else signal.SIG_DFL
+            signal.signal(signal.SIGINT, previous)
             self._installed = False
 
     @contextmanager

@@ -48,6 +48,7 @@ MAX_SEED = 2**32 - 1
 """numpy's random seeds are unsigned 32-bit integers."""
 
 _REFERENCE = re.compile(r"\$\{([^}]+)\}")
+_NON_FINITE = ("nan", "inf", "infinity")
 
 
 class ConfigError(ValueError):
@@ -136,9 +137,20 @@ def check_finite(config: Dict[str, Any]) -> None:
     """Refuse NaN and infinite numbers anywhere in a config (a NaN learn_rate
     trains a model of NaN weights); the error names the setting."""
     for path, key, value in walk_settings(config):
-        for item in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(item, float) and not math.isfinite(item):
-                raise ConfigError(f"[{path}] {key} = {value!r}: settings must be finite numbers")
+        if not is_finite(value):
+            raise ConfigError(f"[{path}] {key} = {value!r}: settings must be finite numbers")
+
+
+def is_finite(value: Any) -> bool:
+    """False for NaN and infinity, also written as text ("NaN", "inf": older
+    config parsers keep them as strings, which validation turns into floats),
+    and for lists holding one."""
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if isinstance(item, str) and item.strip().lower().lstrip("+-") in _NON_FINITE:
+            return False
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+    return True
 
 
 def check_overrides(
@@ -155,8 +167,11 @@ def check_overrides(
     sections: The keys of the plain top-level sections (SECTIONS for a training
         config), which may be overridden where the config leaves them out.
     """
-    for dotted in overrides:
+    for dotted, value in overrides.items():
         *parts, key = dotted.split(".")
+        if not is_finite(value):
+            where = f"[{'.'.join(parts)}] {key} = {value!r} (--{dotted})"
+            raise ConfigError(f"{where}: settings must be finite numbers")
         node: Any = config
         for depth, part in enumerate(parts):
             if not isinstance(node, dict) or not isinstance(node.get(part), dict):

@@ -264,7 +264,8 @@ def test_overwrite_replaces_the_models_and_says_so(tmp_path):
     out = tmp_path / "out"
     _quiet(_config(max_epochs=3), out)
     lines = []
-    train(_config(max_epochs=1), out, overwrite=True, log=lines.append, progress=False)
+    result = train(_config(max_epochs=1), out, overwrite=True, log=lines.append, progress=False)
+    assert [r.split(" ")[0] for r in result.replaced] == ["model-best", "model-last"]
     text = "\n".join(lines)
     assert f"overwrite: {out}/ holds model-best (task capital" in text
     assert "replaced the previous model-best (task capital, acc 1.0000, epoch 1" in text

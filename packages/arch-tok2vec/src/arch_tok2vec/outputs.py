@@ -36,19 +36,19 @@ class OutputExistsError(ValueError):
         )
 
 
-def check_output(path: Path, overwrite: bool) -> List[str]:
+def check_output(path: Path, overwrite: bool) -> Dict[str, str]:
     """Refuse an output folder that holds anything unless ``overwrite``; create it
     (so that a folder that cannot be written fails now, not after an epoch).
-    Returns the descriptions of what it held (empty for a new folder).
+    Returns what it held: {entry name: description} (empty for a new folder).
 
     path: The output folder of the run.
     overwrite: Allow replacing the model folders it holds.
     """
     if path.exists() and not path.is_dir():
         raise ValueError(f"the output folder {path} is a file: give a folder")
-    held = describe_folder(path) if path.exists() else []
+    held = describe_folder(path) if path.exists() else {}
     if held and not overwrite:
-        raise OutputExistsError(path, held)
+        raise OutputExistsError(path, list(held.values()))
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -56,11 +56,12 @@ def check_output(path: Path, overwrite: bool) -> List[str]:
     return held
 
 
-def describe_folder(path: Path) -> List[str]:
-    """One description per entry of a folder: a model folder by its task, score,
-    epoch and date; anything else as a file or folder."""
+def describe_folder(path: Path) -> Dict[str, str]:
+    """{entry name: description} for each entry of a folder, model folders first:
+    a model folder by its task, score, epoch and date; anything else as a file or
+    folder."""
     entries = sorted(path.iterdir(), key=lambda p: (p.name not in MODEL_FOLDERS, p.name))
-    return [describe_entry(entry) for entry in entries]
+    return {entry.name: describe_entry(entry) for entry in entries}
 
 
 def describe_entry(entry: Path) -> str:

@@ -74,7 +74,7 @@ class TrainResult:
     stopped_because: str = ""
     score_key: str = ""
     replaced: List[str] = field(default_factory=list)
-    """What the output folder held before this run replaced it (``overwrite``)."""
+    """The models of an earlier run this run replaced (``overwrite``), described."""
 
 
 class TrainingDiverged(ValueError):
@@ -172,7 +172,7 @@ def train(
     settings = training_settings(config)
     seed = check_seed(config.get("system", {}).get("seed", 0))
     output = Path(output) if output is not None else None
-    held = check_output(output, overwrite) if output is not None else []
+    held = check_output(output, overwrite) if output is not None else {}
     fix_random_seed(seed)
     resolved = registry.resolve(
         {
@@ -184,6 +184,7 @@ def train(
     task: Task = resolved["task"]
     model: Model = resolved["model"]
     optimizer = resolved["optimizer"]
+    check_memory(model, {"model": config["model"], "task": config["task"]})
     train_examples, dev_examples, source = read_corpora(config, task)
     if not train_examples:
         raise ValueError("the training corpus is empty")
@@ -200,12 +201,12 @@ def train(
             "model-last (the latest epoch)"
         )
         if held:
-            log(f"overwrite: {output}/ holds {'; '.join(held)}; its models will be replaced")
-    check_memory(model, {"model": config["model"], "task": config["task"]})
+            listed = "; ".join(held.values())
+            log(f"overwrite: {output}/ holds {listed}; its models will be replaced")
     task.initialize(model, train_examples)
     set_dropout_rate(model, settings["dropout"])
     run = _Run(config, model, task, optimizer, settings, seed, output, log)
-    run.replaced = [h for h in held if h.split(" ", 1)[0] in MODEL_FOLDERS]
+    run.previous = {name: held[name] for name in MODEL_FOLDERS if name in held}
     with StopOnInterrupt() as interrupts:
         return run.loop(train_examples, dev_examples, interrupts, progress)
 
@@ -233,7 +234,8 @@ class _Run:
         self.output = output
         self.log = log
         self.result = TrainResult(best_score=-numpy.inf, best_epoch=0, score_key=task.score_key)
-        self.replaced: List[str] = []
+        self.previous: Dict[str, str] = {}
+        """The model folders of an earlier run in the output folder (overwrite)."""
         self.written: List[str] = []
 
     def loop(
@@ -328,9 +330,9 @@ class _Run:
             Pipeline(self.config, self.model, self.task, meta).to_disk(self.output / name)
         if name not in self.written:
             self.written.append(name)
-            old = [h for h in self.replaced if h.split(" ", 1)[0] == name]
-            if old:
-                self.log(f"replaced the previous {old[0]} in {self.output}/")
+            if name in self.previous:
+                self.result.replaced.append(self.previous[name])
+                self.log(f"replaced the previous {self.previous[name]} in {self.output}/")
 
     def _interrupted(
         self, epoch: int, step: int, interrupts: StopOnInterrupt, saved_last: bool = False
@@ -351,7 +353,7 @@ class _Run:
             meta = {**self._meta(epoch, step, {}), "interrupted": True}
             self._save("model-last", meta, interrupts)
             saved = self.output / "model-last"
-            self._drop_stale_best()
+            self._drop_stale_best(interrupts)
             self.log(f"interrupted at {where}; saved {saved} (not evaluated)")
         self.result.stopped_because = f"interrupted (Ctrl-C) at {where}"
         if self.result.best_epoch:
@@ -360,16 +362,17 @@ class _Run:
             self.log(f"best so far: {best} ({score}, epoch {self.result.best_epoch})")
         raise TrainingInterrupted(self.result, saved)
 
-    def _drop_stale_best(self) -> None:
+    def _drop_stale_best(self, interrupts: StopOnInterrupt) -> None:
         """Interrupted before this run saved a model-best, in a folder it was asked
         to overwrite: the previous run's model-best does not belong beside this
         run's model-last."""
         if self.output is None or "model-best" in self.written:
             return
-        old = [h for h in self.replaced if h.split(" ", 1)[0] == "model-best"]
-        if old and (self.output / "model-best").is_dir():
-            shutil.rmtree(self.output / "model-best")
-            self.log(f"removed the previous {old[0]} from {self.output}/ (overwrite)")
+        if "model-best" in self.previous and (self.output / "model-best").is_dir():
+            with interrupts.saving():
+                shutil.rmtree(self.output / "model-best")
+            self.result.replaced.append(self.previous["model-best"])
+            self.log(f"removed the previous {self.previous['model-best']} from {self.output}/")
 
     def _diverged(self, what: str) -> None:
         """Stop: the model is no longer finite; nothing of it is saved."""

@@ -414,11 +414,13 @@ def test_cli_refuses_overrides_of_settings_the_config_lacks(tmp_path, capsys):
 
 def test_sections_the_config_refers_to_are_allowed(tmp_path, capsys):
     text = CONFIG.replace('"test.capital_model.v1"', '"test.capital_model.v1"\nwidth = ${vars.w}')
+    text = text.replace("seed = 0", "seed = ${vars.seed}")
     config = tmp_path / "capital.cfg"
-    config.write_text(text + "\n[vars]\nw = 12\n")
+    config.write_text(text + "\n[vars]\nw = 12\nseed = 3\n")
     args = ["train", str(config), "--output", str(tmp_path / "out"), "--training.max_epochs", "1"]
     assert main(args) == 0, capsys.readouterr().err
     assert load(tmp_path / "out" / "model-best").config["model"]["width"] == 12
+    assert load(tmp_path / "out" / "model-best").meta["seed"] == 3
 
 
 @pytest.mark.parametrize("seed", ['"abc"', "-1", "4294967296", "1.5"])

@@ -58,7 +58,8 @@ class ConfigError(ValueError):
 
 def check_training_config(config: Dict[str, Any]) -> None:
     """Refuse unknown sections and keys, non-finite numbers and a bad [system]
-    seed in a training config (errors name the setting).
+    seed in a training config (errors name the setting). The values of a config
+    not yet interpolated are checked by ``check_values`` once it is.
 
     config: The training config, interpolated or not (references ``${...}`` are
         only visible before interpolation; after it, a [paths] key counts as
@@ -86,7 +87,8 @@ def check_training_config(config: Dict[str, Any]) -> None:
             if key not in keys and key not in used:
                 raise ConfigError(_unknown_key(section, key, keys))
     check_function_keys(config)
-    check_values(config)
+    if getattr(config, "is_interpolated", True):
+        check_values(config)  # before interpolation, values may still be ${...}
 
 
 def check_values(config: Dict[str, Any]) -> None:
@@ -258,8 +260,8 @@ def _block_function(block: Dict[str, Any]) -> Any:
     if len(refs) != 1:
         return None
     name = block[refs[0]]
-    if not isinstance(name, str):
-        return None
+    if not isinstance(name, str) or "${" in name:
+        return None  # a reference, checked once interpolated
     return registry.get(refs[0][1:], name)
 
 

@@ -161,3 +161,30 @@ def test_ner_train_and_annotate(tmp_path):
     pipeline.task.annotate([doc], [spans])
     assert [(e.start, e.end, e.label_) for e in doc.ents] == spans
     assert isinstance(NerTask().to_dict if False else pipeline.task.to_dict(), dict)
+
+
+def test_ner_evaluation_refuses_labels_training_never_saw(tmp_path, capsys):
+    from arch_tok2vec.cli import main
+
+    config = tmp_path / "ner.cfg"
+    config.write_text(_config("arch.ner.v1", "ner", "strict_iob = false").to_str())
+    out = tmp_path / "out"
+    assert main(["train", str(config), "--output", str(out), "--training.max_epochs", "1"]) == 0
+    known = load(out / "model-best").task.moves.label_names
+    assert "SPACESHIP" not in known and "person" in known
+    corpus = _write(
+        tmp_path,
+        "dev.iob",
+        "Ada\tB-person\nwrote\tO\n\nthe\tO\nEnterprise\tB-SPACESHIP\n\n"
+        "Voyager\tB-SPACESHIP\nand\tO\nDS9\tB-STATION\n",
+    )
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "model-best"), str(corpus)]) == 1
+    err = capsys.readouterr().err
+    assert f"{corpus}, line 4: entity labels the model never saw in training: " in err
+    assert "'SPACESHIP' (2), 'STATION' (1); it knows " in err
+    with pytest.raises(CorpusError, match="line 4: entity labels the model never saw"):
+        load(out / "model-best").task.check(NerTask().read(corpus), corpus)
+    # labels it knows are scored as before
+    good = _write(tmp_path, "good.iob", "Ada\tB-person\nwrote\tO\n")
+    assert main(["evaluate", str(out / "model-best"), str(good)]) == 0

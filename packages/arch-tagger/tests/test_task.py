@@ -82,7 +82,8 @@ def test_bad_corpora_name_file_and_line(tmp_path, capsys):
     assert f"{unknown}, line 2: unknown tag 'XYZ'" in capsys.readouterr().err
     broken = tmp_path / "broken.conllu"
     broken.write_text("1\tHello\t_\tINTJ\n")
-    args = ["train", str(CONFIG), "--output", str(out), "--paths.train", str(broken)]
+    # --overwrite: a run that fails on its corpus must still leave the saved models alone
+    args = ["train", str(CONFIG), "--output", str(out), "--overwrite", "--paths.train", str(broken)]
     assert main(args + ["--paths.dev", str(broken)]) == 1
     assert f"{broken}, line 1: expected 10 tab-separated columns" in capsys.readouterr().err
     empty = tmp_path / "empty.conllu"

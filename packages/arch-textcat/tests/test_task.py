@@ -113,7 +113,8 @@ def test_bad_corpora_name_file_and_line(tmp_path, capsys):
     capsys.readouterr()
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"text": "ok", "cats": {"FOOD": 1.0, "SPORT": 0.0}}\n{"text": oops}\n')
-    base = ["train", str(CONFIG), "--output", str(out), "--paths.dev", str(broken)]
+    # --overwrite: a run that fails on its corpus must still leave the saved models alone
+    base = ["train", str(CONFIG), "--output", str(out), "--overwrite", "--paths.dev", str(broken)]
     assert main(base + ["--paths.train", str(broken)]) == 1
     assert f"{broken}, line 2: invalid JSON" in capsys.readouterr().err
     multi = tmp_path / "multi.jsonl"

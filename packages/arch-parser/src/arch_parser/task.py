@@ -225,6 +225,30 @@ class NerTask(Task):
     def score(self, examples: Sequence[Example], predictions: Sequence[Any]) -> Dict[str, Any]:
         return score_ents([eg.gold["spans"] for eg in examples], predictions)
 
+    def check(self, examples: Sequence[Example], path: Path) -> None:
+        """Refuse entity labels training never saw (the model cannot predict them,
+        so scoring them would only measure their absence): CorpusError naming
+        the file, the line of the first one and every such label."""
+        if self.moves is None:
+            return
+        known = set(self.moves.label_names)
+        unseen: Counter = Counter()
+        first_line = 0
+        for eg in examples:
+            for _, _, label in eg.gold["spans"]:
+                if label not in known:
+                    if not unseen:
+                        first_line = int(eg.gold.get("line") or 0)
+                    unseen[label] += 1
+        if unseen:
+            listed = ", ".join(f"{label!r} ({n})" for label, n in sorted(unseen.items()))
+            raise CorpusError(
+                path,
+                first_line,
+                f"entity labels the model never saw in training: {listed}; "
+                f"it knows {', '.join(sorted(known)) or 'no labels'}",
+            )
+
     def to_dict(self) -> Dict[str, Any]:
         return {"strict_iob": self.strict_iob, "moves": self._moves().to_dict()}
 

@@ -1,8 +1,14 @@
-"""``archs``: list, describe and build the registered architectures.
+"""``archs``: list, describe and build the registered architectures; train and
+evaluate models.
 
 archs list [--registry NAME]
 archs info NAME
 archs build CONFIG [--section model] [--model.width 64 ...]
+archs train CONFIG [--output DIR] [--overwrite] [--training.max_epochs 5 ...]
+archs evaluate MODEL CORPUS
+
+Exit codes: 0 done, 1 error (one message, no traceback), 2 bad usage, 130
+interrupted by Ctrl-C.
 """
 
 import argparse
@@ -13,8 +19,16 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from catalogue import RegistryError
+
 from .introspect import describe, find, registered
 from .registry import REGISTRY_GROUPS
+
+DEFAULT_OUTPUT = Path("training")
+"""Where ``archs train`` saves its models when no ``--output`` is given."""
+
+INTERRUPTED = 130
+"""The exit code after Ctrl-C (128 + SIGINT), as shells use."""
 
 SAMPLE_LABELS = 3
 """How many labels ``initialize_on_samples`` makes up for models that learn their
@@ -39,13 +53,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "info":
             return cmd_info(args.name)
         if args.command == "train":
-            return cmd_train(args.config, args.output, parse_overrides(extra))
+            overrides = parse_overrides(extra)
+            return cmd_train(args.config, args.output, overrides, overwrite=args.overwrite)
         if args.command == "evaluate":
             return cmd_evaluate(args.model, args.corpus)
         return cmd_build(args.config, args.section, parse_overrides(extra))
     except CommandError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted (Ctrl-C): stopped at once, nothing more was saved", file=sys.stderr)
+        return INTERRUPTED
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -76,7 +94,18 @@ def _parser() -> argparse.ArgumentParser:
         "(e.g. --paths.train train.conllu --training.max_epochs 5).",
     )
     p_train.add_argument("config", type=Path, help="a training config")
-    p_train.add_argument("--output", type=Path, default=None, help="folder for the models")
+    p_train.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help=f"folder for model-best and model-last (default: ./{DEFAULT_OUTPUT}); "
+        "it must be new or empty unless --overwrite is given",
+    )
+    p_train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the models of an output folder that already holds some",
+    )
     p_eval = sub.add_parser("evaluate", help="score a saved model on a corpus")
     p_eval.add_argument("model", type=Path, help="a model folder written by archs train")
     p_eval.add_argument("corpus", type=Path, help="a corpus file the model's task can read")
@@ -95,10 +124,7 @@ def cmd_list(registry_name: Optional[str]) -> int:
 def cmd_info(name: str) -> int:
     found = find(name)
     if not found:
-        known = sorted(item.name for item in registered())
-        close = [k for k in known if name.lower() in k.lower()]
-        hint = f" Did you mean: {', '.join(close)}?" if close else " See 'archs list'."
-        raise CommandError(f"no registered function is called {name!r}.{hint}")
+        raise CommandError(_unknown_info_name(name))
     for item in found:
         info = describe(item.load())
         print(f"{item.name}  ({item.registry}; {item.package} {item.version}; {item.target})")
@@ -112,6 +138,23 @@ def cmd_info(name: str) -> int:
             print()
             print(info.notes)
     return 0
+
+
+def _unknown_info_name(name: str) -> str:
+    """Why ``archs info NAME`` knows no such name: its family is not installed, or
+    the close names (and those containing it) that are registered."""
+    from .families import FAMILIES, installed_version
+    from .suggest import close_matches
+
+    for dist, registries in FAMILIES.items():
+        if any(name in names for names in registries.values()):
+            if installed_version(dist) is None:
+                return f"{name} is provided by {dist}, which is not installed: pip install {dist}"
+    known = sorted({item.name for item in registered()})
+    close = close_matches(name, known)
+    close += [k for k in known if name.lower() in k.lower() and k not in close][:3]
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    return f"no registered function is called {name!r}.{hint} 'archs list' shows every name."
 
 
 def parse_overrides(args: List[str]) -> Dict[str, Any]:
@@ -139,24 +182,45 @@ def parse_overrides(args: List[str]) -> Dict[str, Any]:
     return overrides
 
 
-def load_config(path: Path, overrides: Dict[str, Any]) -> Any:
-    """Read a config file, applying overrides, with readable errors."""
+def load_config(path: Path, overrides: Dict[str, Any], training: bool = False) -> Any:
+    """Read a config file, applying overrides, with readable errors. An override
+    of a setting the config does not have is refused (confection would add it
+    silently), unless it is a parameter of the function block it names.
+
+    path: The config file.
+    overrides: {"section.key": value} from the command line.
+    training: A training config: its plain sections may also be given the keys
+        they take by default, and it is returned before interpolation (with its
+        ``${...}`` references), which ``train`` checks and then resolves.
+    """
     from thinc.api import Config
+
+    from .settings import SECTIONS, ConfigError, check_overrides
 
     if not path.exists():
         raise CommandError(f"config file not found: {path}")
     try:
-        return Config().from_disk(path, overrides=overrides)
+        raw = Config().from_disk(path, interpolate=False)
     except Exception as err:  # confection raises several kinds for bad syntax
+        raise CommandError(f"cannot read config {path}: {err}") from None
+    try:
+        check_overrides(raw, overrides, SECTIONS if training else None)
+    except ConfigError as err:
+        raise CommandError(str(err)) from None
+    except RegistryError as err:
+        raise CommandError(_registry_message(raw, err)) from None
+    try:
+        return Config().from_disk(path, overrides=overrides, interpolate=not training)
+    except Exception as err:
         raise CommandError(f"cannot read config {path}: {err}") from None
 
 
 def resolve_block(config: Any, section: Optional[str]) -> Tuple[str, Any]:
     """Resolve the config and return (section name, the object built for it)."""
-    from catalogue import RegistryError
     from thinc.api import ConfigValidationError
 
     from .registry import registry
+    from .settings import ConfigError, check_finite, check_function_keys
 
     if section is None:
         section = "model" if "model" in config else _only_block(config)
@@ -164,14 +228,35 @@ def resolve_block(config: Any, section: Optional[str]) -> Tuple[str, Any]:
     if block is None:
         raise CommandError(f"the config has no [{section}] block")
     try:
+        check_function_keys(config)
+        check_finite(config)
         resolved = registry.resolve(config, validate=True)
+    except ConfigError as err:
+        raise CommandError(str(err)) from None
     except ConfigValidationError as err:
         raise CommandError(str(err)) from None
     except RegistryError as err:
-        raise CommandError(f"unknown function: {err}") from None
+        raise CommandError(_registry_message(config, err)) from None
     except (ValueError, TypeError) as err:
         raise CommandError(_locate(config, str(err))) from None
     return section, _get_path(resolved, section)
+
+
+def _registry_message(config: Any, err: Exception) -> str:
+    """A registry error, prefixed with the config block(s) naming the unknown name."""
+    from .families import UnknownNameError
+    from .settings import walk_settings
+
+    if isinstance(err, UnknownNameError):
+        key = f"@{err.registry_name}"
+        places = [
+            f"[{path}] {k} = {v!r}"
+            for path, k, v in walk_settings(config)
+            if k == key and v == err.name
+        ]
+        if places:
+            return f"{'; '.join(places)}: {err}"
+    return f"unknown function: {err}"
 
 
 def _only_block(config: Any) -> str:
@@ -224,10 +309,16 @@ def _walk(node: Any, prefix: str = "") -> List[Tuple[str, Dict[str, Any]]]:
 def cmd_build(path: Path, section: Optional[str], overrides: Dict[str, Any]) -> int:
     from thinc.api import Model
 
+    from .memory import BYTES_TO_BUILD, ModelTooLargeError, check_memory
+
     config = load_config(path, overrides)
     section, model = resolve_block(config, section)
     if not isinstance(model, Model):
         raise CommandError(f"[{section}] does not build a thinc Model (got {type(model).__name__})")
+    try:
+        check_memory(model, config, bytes_per_weight=BYTES_TO_BUILD, purpose="initialize")
+    except ModelTooLargeError as err:
+        raise CommandError(str(err)) from None
     X, described = initialize_on_samples(model)
     print(f"[{section}] {model.name[:70]}")
     print(f"initialized on {described}")
@@ -256,30 +347,44 @@ def cmd_build(path: Path, section: Optional[str], overrides: Dict[str, Any]) -> 
     return 0
 
 
-def cmd_train(path: Path, output: Optional[Path], overrides: Dict[str, Any]) -> int:
-    from catalogue import RegistryError
+def cmd_train(
+    path: Path, output: Optional[Path], overrides: Dict[str, Any], overwrite: bool = False
+) -> int:
     from thinc.api import ConfigValidationError
 
-    from .training import train
+    from .memory import ModelTooLargeError
+    from .outputs import OutputExistsError, join_descriptions
+    from .settings import ConfigError
+    from .training import TrainingDiverged, TrainingInterrupted, train
 
-    config = load_config(path, overrides)
-    for block in ("task", "model"):
-        if block not in config:
-            raise CommandError(f"the config has no [{block}] block")
+    config = load_config(path, overrides, training=True)
     if output is None:
-        print("note: no --output given, so the trained models are not saved")
+        output = DEFAULT_OUTPUT
+        print(f"no --output given: the models go to {output}/ ({output.resolve()})")
     try:
-        result = train(config, output)
+        result = train(config, output, overwrite=overwrite)
+    except TrainingInterrupted:
+        print("stopped by Ctrl-C", file=sys.stderr)
+        return INTERRUPTED
+    except OutputExistsError as err:
+        raise CommandError(
+            f"{err.path}/ already holds {join_descriptions(err.contents)}. Nothing was "
+            "trained: choose another --output, or pass --overwrite to replace those models"
+        ) from None
+    except (ConfigError, ModelTooLargeError, TrainingDiverged) as err:
+        raise CommandError(str(err)) from None
     except ConfigValidationError as err:
         raise CommandError(str(err)) from None
     except RegistryError as err:
-        raise CommandError(f"unknown function: {err}") from None
+        raise CommandError(_registry_message(config, err)) from None
     except (ValueError, TypeError, OSError) as err:
         raise CommandError(_locate(config, str(err))) from None
-    if output is not None:
-        print(
-            f"saved {output / 'model-best'} (epoch {result.best_epoch}) and {output / 'model-last'}"
-        )
+    last = result.epochs[-1].epoch if result.epochs else 0
+    best = f"{result.score_key} {result.best_score:.4f}"
+    print(
+        f"saved {output / 'model-best'} (epoch {result.best_epoch}, dev {best}) "
+        f"and {output / 'model-last'} (epoch {last})"
+    )
     return 0
 
 

@@ -104,9 +104,9 @@ def trained(tmp_path_factory):
                 config = Config().from_str(TRANSFORMER.format(path=bert))
             else:
                 overrides = {"training.max_epochs": 1, "training.max_steps": 3}
-                config = load_config(ROOT / "configs" / f"{task}.cfg", overrides)
-            train(config, out, log=lambda line: None, progress=False)
-            done[task] = out / "model-last"
+                config = load_config(ROOT / "configs" / f"{task}.cfg", overrides, training=True)
+            train(config, out / "run", log=lambda line: None, progress=False)
+            done[task] = out / "run" / "model-last"
         return done[task]
 
     return get

@@ -48,6 +48,7 @@ class TextcatTask(Task):
     name = "textcat"
     sample_files = ("arch_textcat", "train.jsonl", "dev.jsonl")
     score_key = "macro_f"
+    provides = ("cats",)
 
     def __init__(self, exclusive_classes: bool = True, threshold: float = 0.5):
         if not 0.0 < threshold < 1.0:
@@ -130,6 +131,18 @@ class TextcatTask(Task):
     def predict(self, model: Model, docs: Sequence[Any]) -> List[Dict[str, float]]:
         scores = model.predict(list(docs))
         return [dict(zip(self.labels, map(float, row))) for row in scores]
+
+    def annotate(self, docs: Any, predictions: Any) -> None:
+        """Set ``doc.cats``: every label with its score."""
+        for doc, scores in zip(docs, predictions):
+            doc.cats = dict(scores)
+
+    def record(self, doc: Any) -> Dict[str, Any]:
+        """``{"cats": {label: score}}``, the labels in the model's order; each score
+        written as the shortest decimal that reads back as the same float32 (the
+        model computes in float32: more digits would be noise)."""
+        cats = doc.cats
+        return {"cats": {label: float(str(numpy.float32(cats[label]))) for label in cats}}
 
     # -- metrics -------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from thinc.api import Config, Model
 
@@ -65,6 +65,22 @@ class Pipeline:
         for start in range(0, len(docs), batch_size):
             predictions.extend(self.task.predict(self.model, docs[start : start + batch_size]))
         return predictions
+
+    def pipe(
+        self, texts: Iterable[Union[str, Any]], batch_size: int = 128, n_process: int = 1
+    ) -> Iterator[Any]:
+        """Annotated Docs for a stream of texts (or Docs), in order, as spaCy's
+        ``nlp.pipe``; to run several models in order, ``arch_tok2vec.apply.pipe``.
+
+        texts: Texts or Docs (ours or spaCy's).
+        batch_size: Docs per batch.
+        n_process: Worker processes (-1: every core); with more than one, each
+            worker holds the model and the Docs come back as new
+            ``arch_tok2vec.Doc`` objects (see ``arch_tok2vec.apply.pipe``).
+        """
+        from .apply import pipe
+
+        return pipe([self], texts, batch_size=batch_size, n_process=n_process)
 
     def evaluate(self, examples: Sequence[Example], batch_size: int = 128) -> Dict[str, Any]:
         """Score the model on gold examples with the task's metric."""

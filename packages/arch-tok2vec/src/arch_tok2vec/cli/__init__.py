@@ -6,6 +6,7 @@ archs info NAME
 archs build CONFIG [--section model] [--model.width 64 ...]
 archs train CONFIG [--output DIR] [--overwrite] [--training.max_epochs 5 ...]
 archs evaluate MODEL CORPUS
+archs apply MODEL [MODEL ...] INPUT OUTPUT [--n-process N] [--resume] ...
 
 Exit codes: 0 done, 1 error (one message, no traceback), 2 bad usage, 130
 interrupted by Ctrl-C. Each command lives in a module of this package that adds
@@ -17,11 +18,11 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from . import build, describe, train
+from . import apply, build, describe, train
 from .build import initialize_on_samples
 from .common import INTERRUPTED, CommandError, load_config, parse_overrides
 
-COMMANDS = (describe, build, train)
+COMMANDS = (describe, build, train, apply)
 """The modules of the commands, in the order ``archs --help`` lists them."""
 
 __all__ = [

@@ -2,14 +2,14 @@
 process or in worker processes, yielding annotated Docs in input order (as
 spaCy's ``nlp.pipe(texts, batch_size=..., n_process=...)``)."""
 
-from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from ..annotations import MENTIONS_GIVEN, mark_mentions_given, mentions_given
 from ..doc import Doc
 from ..pipeline import Pipeline
 from ..vocab import Vocab
 from .batches import VOCAB_ROWS
 from .chain import Chain, Model
-from .records import doc_from_record
 from .run import n_processes
 from .workers import ProcessPool, default_start_method
 
@@ -32,8 +32,8 @@ def pipe(
         in this process (given Docs are annotated in place); with more, each
         worker holds the models (inherited under fork; loaded from their folders
         under spawn, which needs folders, not loaded models), and the Docs come
-        back as new ``arch_tok2vec.Doc`` objects with the annotations the arch
-        tasks set (tags, parse, entities with their KB IDs, categories).
+        back as new ``arch_tok2vec.Doc`` objects with what the models set on them
+        (tags, parse and sentences, entities with their KB IDs, categories).
     start_method: "fork", "spawn" or "forkserver"; None: fork where the system has it.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -54,9 +54,9 @@ def pipe(
             )
         setup_models = list(models)
     with ProcessPool(processes, _worker, (setup_models,), method) as pool:
-        for records in pool.map(_items(texts, batch_size)):
-            for record in records:
-                yield doc_from_record(record)
+        for states in pool.map(_items(texts, batch_size)):
+            for state in states:
+                yield _rebuild(state)
 
 
 def _model(model: Union[Pipeline, str]) -> Model:
@@ -113,6 +113,30 @@ def _worker(models: Union[Chain, Sequence[str]]) -> Callable[[List[Item]], List[
             for item in batch
         ]
         chain(docs)
-        return [chain.record(doc) for doc in docs]
+        return [_state(doc) for doc in docs]
 
     return work
+
+
+def _state(doc: Doc) -> Dict[str, Any]:
+    """What a worker sends back for a Doc: its words and annotations."""
+    return {
+        "words": doc.words,
+        "spaces": doc.spaces,
+        "sent_starts": doc.sent_starts,
+        "ents": [(s.start, s.end, s.label_, s.kb_id_) for s in doc.ents],
+        "heads": doc.heads,
+        "deps": doc.deps,
+        "pos": doc.pos,
+        "tags": doc.tags,
+        "cats": doc.cats,
+        MENTIONS_GIVEN: mentions_given(doc),
+    }
+
+
+def _rebuild(state: Dict[str, Any]) -> Doc:
+    given = state.pop(MENTIONS_GIVEN)
+    doc = Doc(**state)
+    if given:
+        mark_mentions_given(doc)
+    return doc

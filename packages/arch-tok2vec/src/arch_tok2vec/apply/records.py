@@ -112,39 +112,3 @@ def conllu_sentences(
             lines.append("\t".join(row[name] for name in CONLLU_COLUMNS))
         lines.append("")
     return "\n".join(lines) + "\n"
-
-
-def doc_from_record(record: Dict[str, Any], vocab: Any = None) -> Any:
-    """An ``arch_tok2vec.Doc`` with the annotations of a JSON record (the keys the
-    arch tasks write: upos, xpos, heads, deps, sents, ents, cats).
-
-    record: A record as ``Chain.record`` makes it.
-    vocab: The vocabulary of the Doc (default: the shared one).
-    """
-    from ..doc import Doc
-
-    words = record["tokens"]
-    starts = record.get("sents")
-    sent_starts = None
-    if starts is not None:
-        first = set(starts)
-        sent_starts = [i in first for i in range(len(words))]
-    ents = [
-        (e["start"], e["end"], e.get("label", ""), e.get("kb_id", ""))
-        for e in record.get("ents", ())
-    ]
-    doc = Doc(
-        words,
-        record["spaces"],
-        vocab=vocab,
-        sent_starts=sent_starts,
-        ents=ents,
-        heads=record.get("heads"),
-        deps=record.get("deps"),
-        pos=record.get("upos"),
-        tags=record.get("xpos"),
-        cats=record.get("cats"),
-    )
-    if "ents" in record:
-        annotations.mark_mentions_given(doc)
-    return doc

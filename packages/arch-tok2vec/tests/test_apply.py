@@ -432,3 +432,46 @@ def test_resume_cuts_a_half_written_batch_and_a_half_written_log_line(model, tmp
     whole = tmp_path / "whole.conllu"
     apply([str(model)], str(source), whole, batch_size=8, log=lambda m: None)
     assert out.read_bytes() == whole.read_bytes()
+
+
+# -- memory ------------------------------------------------------------------------------
+
+
+def test_the_string_cache_stays_bounded_on_a_stream_of_new_words(monkeypatch):
+    """A corpus keeps bringing new words (names, numbers, typos): the process-wide
+    hash cache must not keep them all, and the hashes must not change."""
+    from arch_tok2vec import vocab
+
+    monkeypatch.setattr(vocab, "STRING_CACHE_SIZE", 2000)
+    monkeypatch.setattr(vocab, "_STRING_CACHE", {})
+    words = [f"w{i}x{i * 7}" for i in range(3000)]
+    fresh = [Doc(words[i : i + 30], vocab=vocab.Vocab()) for i in range(0, 3000, 30)]
+    assert len(vocab._STRING_CACHE) <= 2000
+    hashed = [d.to_array(["ORTH", "NORM", "SHAPE", "SUFFIX"]) for d in fresh]
+    monkeypatch.setattr(vocab, "_STRING_CACHE", {})
+    again = [
+        Doc(d.words, vocab=vocab.Vocab()).to_array(["ORTH", "NORM", "SHAPE", "SUFFIX"])
+        for d in fresh
+    ]
+    assert all((a == b).all() for a, b in zip(hashed, again))
+
+
+def test_a_worker_starts_a_new_vocab_and_writes_the_same_bytes(model, tmp_path, monkeypatch):
+    from arch_tok2vec.apply import batches
+
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(f"{t} Name{i} {i * 13}" for i, t in enumerate(texts(400))) + "\n")
+    whole, renewed = tmp_path / "whole.jsonl", tmp_path / "renewed.jsonl"
+    apply([str(model)], str(source), whole, batch_size=16, log=lambda m: None)
+    vocabs = []
+    original = batches.Vocab
+
+    def counted() -> object:
+        vocabs.append(original())
+        return vocabs[-1]
+
+    monkeypatch.setattr(batches, "VOCAB_ROWS", 50)
+    monkeypatch.setattr(batches, "Vocab", counted)
+    apply([str(model)], str(source), renewed, batch_size=16, log=lambda m: None)
+    assert len(vocabs) > 10 and max(len(v) for v in vocabs) < 50 + 16 * 20
+    assert renewed.read_bytes() == whole.read_bytes()

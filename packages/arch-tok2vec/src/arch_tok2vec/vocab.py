@@ -199,7 +199,7 @@ def _interleaved(length: int, nr_char: int) -> List[int]:
 
 _STRING_CACHE: Dict[str, int] = {}
 
-STRING_CACHE_SIZE = 500_000
+STRING_CACHE_SIZE = 100_000
 """The most strings the process-wide hash cache keeps: it starts again empty when
 more come (a stream of new words, as in a large corpus, would otherwise make it
 grow without end)."""

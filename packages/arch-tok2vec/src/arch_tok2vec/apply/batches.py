@@ -16,7 +16,7 @@ ON_ERROR = ("stop", "skip")
 
 OUTPUT_FORMATS = ("jsonl", "conllu")
 
-VOCAB_ROWS = 100_000
+VOCAB_ROWS = 50_000
 """A worker starts a new vocabulary after this many distinct words, so that its
 memory stays flat on a corpus of any size (features hash the words, so they do
 not depend on the vocabulary)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from ..doc import Doc
 from ..pipeline import Pipeline, load
 from ..task import Task
 
@@ -129,12 +130,12 @@ class Chain:
         doc: A Doc the chain annotated.
         fields: The input record's other fields, carried through.
         """
-        tokens = [token.text for token in doc]
-        record: Dict[str, Any] = {
-            "text": doc.text,
-            "tokens": tokens,
-            "spaces": [bool(token.whitespace_) for token in doc],
-        }
+        if isinstance(doc, Doc):  # ours: its lists, without a Token view per token
+            tokens, spaces = list(doc.words), list(doc.spaces)
+        else:
+            tokens = [token.text for token in doc]
+            spaces = [bool(token.whitespace_) for token in doc]
+        record: Dict[str, Any] = {"text": doc.text, "tokens": tokens, "spaces": spaces}
         for model in self.models:
             record.update(model.task.record(doc))
         if fields:

@@ -328,7 +328,8 @@ def transformers_pretrained(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def ray(session: nox.Session) -> None:
-    """archs apply on a local Ray cluster of 2 CPUs (tests/test_apply_ray.py): --engine ray
+    """archs apply on a local Ray cluster of 2 CPUs (tests/test_apply_ray.py, and the Ray
+    examples of docs/apply.md in tests/test_apply_docs.py): --engine ray
     gives the bytes of a one-process run, and the Dataset.map_batches class the records of one,
     for JSONL and Parquet. Installs arch-tok2vec's [ray] extra (Ray needs Python 3.10+);
     ARCH_REQUIRE_RAY=1 makes a missing Ray a failure, not a skip. Then measures the Ray
@@ -337,6 +338,10 @@ def ray(session: nox.Session) -> None:
     _install(session, [p for p in PACKAGES if p != TRANSFORMERS])
     session.install(f"{_pkg(CORE)}[ray]")
     session.env["ARCH_REQUIRE_RAY"] = "1"
-    _pytest(session, str(ROOT / "tests" / "test_apply_ray.py"))
+    _pytest(
+        session,
+        str(ROOT / "tests" / "test_apply_ray.py"),
+        str(ROOT / "tests" / "test_apply_docs.py"),
+    )
     bench = ["--only", "bench_apply:ray", "--prefix", "ray"]
     session.run("python", str(ROOT / "bench" / "run.py"), *bench)

@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 HERE = Path(__file__).resolve().parent
-SPEED_SCRIPTS = ["bench_models.py", "bench_parser.py", "bench_kb.py", "footprint.py"]
+SPEED_SCRIPTS = [
+    "bench_models.py",
+    "bench_parser.py",
+    "bench_kb.py",
+    "footprint.py",
+    "bench_apply.py",
+]
 ACCURACY_PREFIX = "accuracy_"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 

@@ -127,7 +127,8 @@ def cmd_apply(args: Any) -> int:
     rate = result.docs - result.resumed_docs
     seconds = max(result.seconds, 1e-9)
     print(
-        f"annotated {result.docs:,} documents ({result.words:,} words) into {output}"
+        f"annotated {result.docs:,} document{'' if result.docs == 1 else 's'} "
+        f"({result.words:,} words) into {output}"
         + (f" ({result.resumed_docs:,} of them before resuming)" if result.resumed_docs else "")
         + f"; {rate / seconds:,.0f} documents per second"
     )

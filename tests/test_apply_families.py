@@ -183,7 +183,7 @@ def test_entity_linker_without_ner_says_so_and_links_the_aliases_it_finds(models
     header = json.loads(out.read_text("utf8").splitlines()[0])["arch_apply"]
     assert ["note: " + note for note in header["notes"]] == notes
     first, second = records(out)
-    assert [(e["text"], e["label"]) for e in first["ents"]] == [("Amazon", "")]
+    assert [(e["text"], e["label"]) for e in first["ents"]] == [("Amazon", "MENTION")]
     assert first["ents"][0]["kb_id"].startswith("Q") and second["ents"] == []
 
 
@@ -225,3 +225,33 @@ def test_two_processes_give_the_bytes_of_one(models, tmp_path, start_method):
         log=lambda m: None,
     )  # fmt: skip
     assert one.read_bytes() == two.read_bytes()
+
+
+def test_no_entities_from_the_ner_model_means_no_links(models):
+    """An NER model that finds nothing in a text leaves the linker nothing to link
+    (it used to search the KB's aliases instead, as for a Doc never given any)."""
+    ner, linker = load(models["ner"]), load(models["entity_linker"])
+    docs = [Doc.from_text(text) for text in el_texts()]
+    found = ner(docs)
+    ner.task.annotate(docs, found)
+    links = linker(docs)
+    assert [len(f) for f in found] == [len(found_links) for found_links in links]
+    empty = [doc.text for doc, f in zip(docs, found) if not f]
+    assert any("Amazon" in text for text in empty)  # an alias of the KB, not linked
+
+
+def test_every_conllu_sentence_has_one_root(models, tmp_path):
+    """A sentence is a tree of the parse: a parser that leaves several words of a
+    sentence headless (roots) gets that sentence split, as spaCy splits it."""
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(el_texts()) + "\n", "utf8")
+    out = tmp_path / "out.conllu"
+    apply([str(models["parser"])], str(source), out, log=lambda m: None)
+    from arch_tok2vec.conllu import read_conllu
+
+    sentences = list(read_conllu(out))
+    assert [sum(w.head == 0 for w in s.words) for s in sentences] == [1] * len(sentences)
+    parser = load(models["parser"])
+    several = [p for p in parser([Doc.from_text(t) for t in el_texts()]) if p["heads"]]
+    roots = [sum(h == i for i, h in enumerate(p["heads"])) for p in several]
+    assert len(sentences) == sum(roots) > len(el_texts())  # the model leaves several roots

@@ -67,6 +67,10 @@ from .word_profiles import WordContext, WordProfiles, context_tokens
 
 _cosines = cosines  # the name bench/cv_entitylinker.py imports
 
+ALIAS_LABEL = "MENTION"
+"""The label of the mentions the linker finds itself (the KB's aliases in the text)
+when no model before it set entities."""
+
 __all__ = [
     "COMBINATIONS",
     "MAX_ALIAS_TOKENS",
@@ -425,7 +429,8 @@ class EntityLinkerTask(Task):
     def annotate(self, docs: Any, predictions: Any) -> None:
         """Set each entity span's ``kb_id_`` to the linked entity (ours or spaCy's
         Doc). A Doc that had no entities gets the mentions ``predict`` found by the
-        KB's aliases as its entities (without a label)."""
+        KB's aliases as its entities, labelled ``ALIAS_LABEL`` (spaCy keeps no
+        entity without a label)."""
         from arch_tok2vec.annotations import ents, set_ents, token_span
 
         for doc, links in zip(docs, predictions):
@@ -441,7 +446,7 @@ class EntityLinkerTask(Task):
                 for start_char, end_char, _, kb_id in links:
                     tokens = token_span(doc, start_char, end_char)
                     if tokens is not None:
-                        linked.append((tokens[0], tokens[1], "", kb_id))
+                        linked.append((tokens[0], tokens[1], ALIAS_LABEL, kb_id))
             set_ents(doc, linked)
 
     def record(self, doc: Any) -> Dict[str, Any]:
@@ -460,7 +465,7 @@ class EntityLinkerTask(Task):
         return (
             "no model before the entity linker sets entities (e.g. an NER model), so it "
             "links the mentions it finds itself: the longest aliases of its knowledge "
-            "base in the text, without a label"
+            f"base in the text, labelled {ALIAS_LABEL}"
         )
 
     # -- metrics --------------------------------------------------------------

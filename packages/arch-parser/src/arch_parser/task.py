@@ -112,11 +112,13 @@ class ParserTask(Task):
         return out
 
     def annotate(self, docs: Any, predictions: Any) -> None:
-        """Set heads, deps and sentence starts on the docs (ours or spaCy's)."""
+        """Set heads and deps on the docs (ours or spaCy's), and the sentences they
+        imply: a sentence per tree, as spaCy derives them (the predicted sentences,
+        split where one holds several roots)."""
         from arch_tok2vec.annotations import set_parse
 
         for doc, pred in zip(docs, predictions):
-            set_parse(doc, pred["heads"], pred["deps"], pred["sent_starts"])
+            set_parse(doc, pred["heads"], pred["deps"])
 
     def record(self, doc: Any) -> Dict[str, Any]:
         """``{"heads": [...], "deps": [...], "sents": [...]}``: each token's head (its

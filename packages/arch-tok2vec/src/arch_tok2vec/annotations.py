@@ -58,21 +58,20 @@ def tags(doc: Any, column: str) -> List[str]:
     return [token.tag_ for token in doc]
 
 
-def set_parse(
-    doc: Any, heads: Sequence[int], deps: Sequence[str], sent_starts: Optional[Sequence[bool]]
-) -> None:
-    """Set a dependency parse.
+def set_parse(doc: Any, heads: Sequence[int], deps: Sequence[str]) -> None:
+    """Set a dependency parse, and the sentences it implies.
 
     doc: The Doc (ours or spaCy's).
     heads: Per token, the index of its head in the Doc (a root is its own head).
     deps: Per token, the label of the arc to its head.
-    sent_starts: Per token, whether it starts a sentence (ours only: spaCy's Doc
-        derives sentences from the parse); None leaves them.
+    A Doc's sentences are then its trees, as spaCy derives them
+    (``tree_sentence_starts``): the parser's sentences, split further where one
+    holds several roots, so that every sentence has one root (as CoNLL-U wants)
+    and both kinds of Doc have the same sentences.
     """
     if is_ours(doc):
         doc.set_parse(heads, deps)
-        if sent_starts is not None:
-            doc.set_sent_starts(sent_starts)
+        doc.set_sent_starts(tree_sentence_starts(heads))
         return
     from spacy.attrs import DEP, HEAD
 
@@ -83,6 +82,28 @@ def set_parse(
     array[:, 0] = numpy.asarray(heads, dtype="int64") - numpy.arange(n)
     array[:, 1] = [doc.vocab.strings.add(dep) for dep in deps]
     doc.from_array([HEAD, DEP], array.view("uint64"))
+
+
+def tree_sentence_starts(heads: Sequence[int]) -> List[bool]:
+    """Per token, whether it starts a sentence when sentences are the trees of a
+    parse: the leftmost token of each root's subtree starts one (spaCy's rule).
+
+    heads: Per token, the index of its head (a root is its own head).
+    """
+    n = len(heads)
+    root = list(range(n))
+    for i in range(n):
+        node, steps = i, 0
+        while heads[node] != node and steps <= n:  # steps: a cycle ends the walk
+            node, steps = heads[node], steps + 1
+        root[i] = node
+    leftmost: Dict[int, int] = {}
+    for i in range(n):
+        leftmost.setdefault(root[i], i)
+    starts = [False] * n
+    for first in leftmost.values():
+        starts[first] = True
+    return starts
 
 
 def parse(doc: Any) -> Tuple[List[int], List[str]]:

@@ -475,3 +475,43 @@ def test_a_worker_starts_a_new_vocab_and_writes_the_same_bytes(model, tmp_path, 
     apply([str(model)], str(source), renewed, batch_size=16, log=lambda m: None)
     assert len(vocabs) > 10 and max(len(v) for v in vocabs) < 50 + 16 * 20
     assert renewed.read_bytes() == whole.read_bytes()
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="finds the workers in /proc (Linux)")
+def test_ctrl_c_stops_the_workers_and_keeps_a_resumable_output(model, tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(texts(20000)) + "\n", "utf8")
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, str(DRIVER), "apply", str(model), str(source), str(out)]
+    command += ["--n-process", "2", "--batch-size", "8"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_progress(out, process, 3)
+    workers = _children(process.pid)
+    for pid in [process.pid, *workers]:  # as a terminal sends it: to the whole group
+        os.kill(pid, signal.SIGINT)
+    stopped = time.monotonic()
+    _, err = process.communicate(timeout=60)
+    assert time.monotonic() - stopped < 10
+    assert process.returncode == 130
+    assert "interrupted (Ctrl-C)" in err and "--resume" in err and "Traceback" not in err
+    time.sleep(0.5)
+    assert not any(_alive(pid) for pid in workers)
+    resumed = run(
+        str(model), str(source), str(out), "--n-process", "2", "--batch-size", "8", "--resume"
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    whole = tmp_path / "whole.jsonl"
+    assert run(str(model), str(source), str(whole), "--batch-size", "8").returncode == 0
+    assert out.read_bytes() == whole.read_bytes()
+
+
+def test_a_sentence_is_a_tree_of_the_parse():
+    from arch_tok2vec.annotations import sentence_starts, set_parse, tree_sentence_starts
+
+    # two trees (roots 1 and 4); token 3 hangs off root 4 from its left
+    heads = [1, 1, 1, 4, 4, 4]
+    assert tree_sentence_starts(heads) == [True, False, False, True, False, False]
+    doc = Doc("a b c d e f".split())
+    set_parse(doc, heads, ["x"] * 6)
+    assert sentence_starts(doc) == [0, 3] and [len(s) for s in doc.sents] == [3, 3]
+    assert tree_sentence_starts([0, 0, 2, 1]) == [True, False, True, False]  # interleaved trees

@@ -281,7 +281,7 @@ def _run(
         os.path.getsize(files[i].path) for i in range(min(reader.position().file, len(files)))
     )
     done_bytes += reader.position().offset
-    bar = _progress_bar(total, done_bytes, out.state, progress)
+    bar = None
     pool: Any = None
     try:
         if engine == "ray":
@@ -300,6 +300,8 @@ def _run(
         else:
             worker = Worker(chain, files, options)
             results = (worker(batch) for batch in batches)
+        # after the workers are forked: the bar's monitor thread must not be forked with them
+        bar = _progress_bar(total, done_bytes, out.state, progress)
         position_bytes = done_bytes
         for result in results:
             mark = marks.popleft()

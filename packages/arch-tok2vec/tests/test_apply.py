@@ -515,3 +515,30 @@ def test_a_sentence_is_a_tree_of_the_parse():
     set_parse(doc, heads, ["x"] * 6)
     assert sentence_starts(doc) == [0, 3] and [len(s) for s in doc.sents] == [3, 3]
     assert tree_sentence_starts([0, 0, 2, 1]) == [True, False, True, False]  # interleaved trees
+
+
+def test_a_conllu_run_stopped_in_its_first_batch_resumes_with_its_header(model, tmp_path):
+    lines = texts(20)
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(["Bob\tread"] + lines[1:]) + "\n", "utf8")  # a tab: not CoNLL-U
+    out = tmp_path / "out.conllu"
+    with pytest.raises(ValueError, match="line 1"):
+        apply([str(model)], str(source), out, batch_size=8, log=lambda m: None)
+    assert out.read_bytes() == b""  # nothing written yet: the header waits for a sentence
+    source.write_text("\n".join(lines) + "\n", "utf8")
+    apply([str(model)], str(source), out, batch_size=8, resume=True, log=lambda m: None)
+    whole = tmp_path / "whole.conllu"
+    apply([str(model)], str(source), whole, batch_size=8, log=lambda m: None)
+    assert out.read_bytes() == whole.read_bytes()
+    assert out.read_text("utf8").startswith("# arch_apply = ")
+
+
+def test_resume_refuses_another_version_of_arch(model, tmp_path):
+    source, out, lines = _interrupted(model, tmp_path)
+    log = progress_path(out)
+    first, rest = log.read_text("utf8").split("\n", 1)
+    identity = json.loads(first)
+    identity["versions"]["arch-tok2vec"] = "0.0.1"
+    log.write_text(json.dumps(identity) + "\n" + rest, "utf8")
+    with pytest.raises(OutputError, match="arch-tok2vec 0.0.1 annotated the interrupted run"):
+        apply([str(model)], str(source), out, batch_size=8, resume=True, log=lambda m: None)

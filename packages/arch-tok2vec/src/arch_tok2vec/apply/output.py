@@ -293,6 +293,13 @@ def _differences(then: Dict[str, Any], now: Dict[str, Any]) -> List[str]:
         if not detail:
             detail.append("their order differs")
         problems.append(f"the input files differ from the interrupted run's: {'; '.join(detail)}")
+    old_versions, new_versions = then.get("versions", {}), now.get("versions", {})
+    for package in sorted(set(old_versions) | set(new_versions)):
+        if old_versions.get(package) != new_versions.get(package):
+            problems.append(
+                f"{package} {old_versions.get(package, '(none)')} annotated the interrupted run, "
+                f"{new_versions.get(package, '(none)')} is installed now"
+            )
     old_settings, new_settings = then.get("settings", {}), now.get("settings", {})
     for key in sorted(set(old_settings) | set(new_settings)):
         if old_settings.get(key) != new_settings.get(key):

@@ -36,6 +36,20 @@ def header(chain: Chain, settings: Dict[str, Any]) -> Dict[str, Any]:
     chain: The models.
     settings: {name: value} of the settings that shape the records.
     """
+    return {
+        HEADER_KEY: {
+            "format": FORMAT,
+            "models": [model.describe() for model in chain.models],
+            "annotated_with": running_versions(chain),
+            "notes": chain.notes(),
+            **settings,
+        }
+    }
+
+
+def running_versions(chain: Chain) -> Dict[str, str]:
+    """The installed versions of arch-tok2vec and of the arch packages that saved
+    the models (the code that annotates)."""
     from ..families import installed_version
 
     packages = ["arch-tok2vec"] + sorted(
@@ -46,16 +60,7 @@ def header(chain: Chain, settings: Dict[str, Any]) -> Dict[str, Any]:
             if package.startswith("arch-") and package != "arch-tok2vec"
         }
     )
-    running = {package: installed_version(package) or "?" for package in packages}
-    return {
-        HEADER_KEY: {
-            "format": FORMAT,
-            "models": [model.describe() for model in chain.models],
-            "annotated_with": running,
-            "notes": chain.notes(),
-            **settings,
-        }
-    }
+    return {package: installed_version(package) or "?" for package in packages}
 
 
 def skipped(path: str, line: int, message: str) -> Dict[str, Any]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Union
 
+from . import records
 from .batches import (
     ON_ERROR,
     OUTPUT_FORMATS,
@@ -160,6 +161,7 @@ def apply(
         "models": [{"model": m.spec, "sha256": m.digest()} for m in chain.models],
         "inputs": [[f.path, f.format] for f in files],
         "settings": settings,
+        "versions": records.running_versions(chain),
     }
     out = Output(output, identity, resume=resume, overwrite=overwrite)
     try:
@@ -174,10 +176,10 @@ def apply(
         elif fmt == "jsonl":
             state = _copy(state)
             out.write(header_text(chain, options, settings).encode("utf8"), state, [], {})
-        else:
+        else:  # CoNLL-U: the header waits for the first sentence; the log keeps it
             state = _copy(state)
             state.pending = header_text(chain, options, settings)
-            out.state = state
+            out.write(b"", state, [], {})
         _run(
             reader,
             chain,

@@ -73,6 +73,7 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_apply(args: Any) -> int:
     from ..apply import OutputError, WorkerDied, apply
+    from ..apply.workers import WorkerError
     from ..task import CorpusError
 
     if len(args.paths) < 3:
@@ -116,7 +117,7 @@ def cmd_apply(args: Any) -> int:
                 "continue, or pass --on-error skip to skip bad records"
             )
         raise CommandError(f"{err}{hint}") from None
-    except WorkerDied as err:
+    except (WorkerDied, WorkerError) as err:
         raise CommandError(
             f"{err}. {output} holds every batch finished before it: pass --resume to continue"
         ) from None

@@ -16,6 +16,7 @@ could leave held), and the parent sends through one thread per worker, so it
 never blocks on a worker's full pipe while that worker waits for it to read.
 """
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -160,6 +161,10 @@ class ProcessPool:
             for _ in range(n)
         ]
         parent_ends = [c for (task_r, task_w), (res_r, res_w) in pipes for c in (task_w, res_r)]
+        if method == "fork":
+            # the objects the workers inherit go out of the collector's reach, so that
+            # its passes in a worker do not write to (and so copy) the pages they share
+            gc.freeze()
         try:
             for i, ((task_r, _), (_, res_w)) in enumerate(pipes):
                 close: List[Connection] = []
@@ -178,6 +183,9 @@ class ProcessPool:
         except BaseException:
             self._stop()
             raise
+        finally:
+            if method == "fork":
+                gc.unfreeze()  # the parent's own collector takes them back
         for (task_r, task_w), (res_r, res_w) in pipes:
             task_r.close()
             res_w.close()

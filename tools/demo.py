@@ -163,7 +163,9 @@ def _ner(dev: List[Any], predictions: List[Any]) -> List[str]:
     eg, spans = max(zip(dev, predictions), key=lambda pair: found(*pair))
 
     def shown(found_spans: List[Any]) -> str:
-        texts = [f"{' '.join(t.text for t in eg.doc[s:e])} ({label})" for s, e, label in found_spans]
+        texts = [
+            f"{' '.join(t.text for t in eg.doc[s:e])} ({label})" for s, e, label in found_spans
+        ]
         return ", ".join(texts) or "none"
 
     return [f"dev: {eg.doc.text!r}", f"found: {shown(spans)}", f"gold:  {shown(eg.gold['spans'])}"]
@@ -175,7 +177,9 @@ def _entity_linker(dev: List[Any], predictions: List[Any]) -> List[str]:
         gold = {(m.start_char, m.end_char): m.kb_id for m in eg.gold["mentions"]}
         for start, end, text, kb_id in links:
             if (start, end) in gold:
-                lines.append(f"dev: {text!r} in {eg.doc.text!r} -> {kb_id} (gold {gold[(start, end)]})")
+                lines.append(
+                    f"dev: {text!r} in {eg.doc.text!r} -> {kb_id} (gold {gold[(start, end)]})"
+                )
     return lines[:3]
 
 

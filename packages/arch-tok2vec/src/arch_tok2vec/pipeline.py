@@ -24,24 +24,21 @@ from thinc.api import Config, Model
 
 from .about import __version__
 from .atomic_folder import replace_folder, siblings, write_file
+from .config_references import check_config, disallowed_references
 from .doc import Doc
+from .model_file_error import ModelFileError
 from .model_files import (
     CONFIG,
     META,
     TASK,
     WEIGHTS,
-    ModelFileError,
-    Tracked,
     VerifiedFolder,
-    check_config,
     check_replaceable,
-    disallowed_references,
-    first_difference,
-    parse_json,
     read_folder,
-    versions_for,
     write_manifest,
 )
+from .model_versions import versions_for
+from .saved_json import Tracked, first_difference, parse_json
 from .task import Example, Task
 
 FILES = (CONFIG, WEIGHTS, TASK, META)

@@ -143,7 +143,7 @@ def test_settings_from_a_config():
     assert (task.combination, task.tau_context, task.tau_words) == ("softmax", 0.2, None)
 
 
-def test_saved_task_links_identically(tmp_path):
+def test_saved_task_links_identically(tmp_path, restore):
     """Trained briefly on the sample corpus with "softmax": the task restored
     from its JSON (no corpus) and the model from its bytes link the dev set as
     the originals do, word profiles included."""
@@ -177,7 +177,7 @@ def test_saved_task_links_identically(tmp_path):
     expected = task.predict(model, docs)
 
     saved = json.loads(json.dumps(task.to_dict()))
-    restored = EntityLinkerTask().from_dict(saved)
+    restored = restore(task)
     assert (restored.combination, restored.tau_context, restored.tau_words) == (
         "softmax",
         0.1,
@@ -193,7 +193,7 @@ def test_saved_task_links_identically(tmp_path):
 
     # the hand-made case: the word signal survives the round trip
     hand = _task()
-    again = EntityLinkerTask().from_dict(json.loads(json.dumps(hand.to_dict())))
+    again = restore(hand)
     assert again.link("bank", None, _words(again, "money loan")) == MONEY
     # a task saved before these settings existed links with spaCy's rule
     old = {k: v for k, v in saved.items() if k not in ("combination", "tau_context", "words")}

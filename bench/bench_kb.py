@@ -61,7 +61,15 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from kb_sharing import LOOKUPS, WIDTH, mapped_records, open_child, save_model, workers_child  # noqa: E402, I001
+from kb_sharing import (  # noqa: E402, I001
+    LOOKUPS,
+    WIDTH,
+    lookup_us,
+    mapped_records,
+    open_child,
+    save_model,
+    workers_child,
+)
 
 
 def _child(impl: str, n_entities: int, folder: Path) -> dict:
@@ -102,13 +110,7 @@ def _child(impl: str, n_entities: int, folder: Path) -> dict:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     queries = [f"alias {i}" for i in rng.integers(0, n_aliases, LOOKUPS).tolist()]
-    get = kb.get_alias_candidates
-    lookups = []
-    for _ in range(5):
-        t = time.perf_counter()
-        for q in queries:
-            get(q)
-        lookups.append((time.perf_counter() - t) / LOOKUPS * 1e6)
+    lookup = lookup_us(kb.get_alias_candidates, queries)
 
     t = time.perf_counter()
     if impl == "ours":
@@ -138,7 +140,7 @@ def _child(impl: str, n_entities: int, folder: Path) -> dict:
         "build_s": build,
         "build_cpu_s": build_cpu,
         "peak_mb": peak_mb,
-        "lookup_us": sorted(lookups)[len(lookups) // 2],
+        "lookup_us": lookup,
         "round_trip_s": round_trip,
         "identical": bool(identical and same),
         "entities": kb.get_size_entities(),

@@ -144,7 +144,7 @@ def test_settings_from_a_config():
     assert (task.combination, task.tau_context, task.tau_words) == ("softmax", 0.2, None)
 
 
-def test_saved_task_links_identically(tmp_path):
+def test_saved_task_links_identically(tmp_path, restore):
     """Trained briefly on the sample corpus with "softmax": the task restored
     from its JSON (no corpus) and the model from its bytes link the dev set as
     the originals do, word profiles included."""
@@ -178,7 +178,7 @@ def test_saved_task_links_identically(tmp_path):
     expected = task.predict(model, docs)
 
     saved = json.loads(json.dumps(task.to_dict()))
-    restored = EntityLinkerTask().from_dict(saved)
+    restored = restore(task)
     assert (restored.combination, restored.tau_context, restored.tau_words) == (
         "softmax",
         0.1,
@@ -194,7 +194,7 @@ def test_saved_task_links_identically(tmp_path):
 
     # the hand-made case: the word signal survives the round trip
     hand = _task()
-    again = EntityLinkerTask().from_dict(json.loads(json.dumps(hand.to_dict())))
+    again = restore(hand)
     assert again.link("bank", None, _words(again, "money loan")) == MONEY
     # a task saved before these settings existed links with spaCy's rule
     old = {k: v for k, v in saved.items() if k not in ("combination", "tau_context", "words")}
@@ -256,6 +256,21 @@ def test_saved_word_profiles_are_checked(saved, message):
         WordProfiles.from_dict({**words, **saved})
 
 
+def test_saved_word_rows_past_the_kb_are_refused(restore, tmp_path):
+    """Word profiles naming KB rows the saved KB does not have: refused once the KB is
+    read (from kb.bin, after from_dict), naming task.json's key."""
+    from arch_tok2vec import ModelFileError
+
+    task = _task()
+    saved = json.loads(json.dumps(task.to_dict()))
+    task.write_files(tmp_path)
+    restored = EntityLinkerTask().from_dict({**saved, "words": _saved_words(rows=[0, 2])})
+    with pytest.raises(
+        ModelFileError, match="task.json, key 'words.rows': words.rows names KB row 2"
+    ):
+        restored.read_files(tmp_path)
+
+
 @pytest.mark.parametrize(
     "settings, message",
     [
@@ -267,7 +282,6 @@ def test_saved_word_profiles_are_checked(saved, message):
         ({"types": {RIVER: ""}}, "types must map entity IDs to labels, both non-empty"),
         ({"types": {"": "LOC"}}, "types must map entity IDs to labels, both non-empty"),
         ({"types": {RIVER: 5}}, "types must map entity IDs to labels, both non-empty"),
-        ({"words": _saved_words(rows=[0, 2])}, "words.rows names KB row 2, but the knowledge"),
         ({"kb": 5}, "kb must be the knowledge base's bytes in base64, got 5"),
     ],
 )

@@ -34,9 +34,17 @@ the cosine between tf-idf bags of words of the mention's context (or, with
 ``words_scope = "document"``, of its whole document) and of the candidate's
 training contexts (``WordProfiles``), plus ``type_weight`` for a candidate
 whose usual label in training is the mention's label.
+
+A saved model keeps its knowledge base as a file of its own, ``kb.bin`` (format
+version 2, ``write_files``), which loading maps read-only (``read_files``): the
+worker processes of a corpus run share one copy of its pages. Models saved by
+arch-entitylinker 0.3.2 and older hold the KB inside task.json (base64 of format
+version 1) and still load, into memory.
 """
 
 import base64
+import os
+import stat
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -45,12 +53,13 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy
 from thinc.api import CosineDistance, Model
 
-from arch_tok2vec import CorpusError, Example, Task
+from arch_tok2vec import CorpusError, Example, ModelFileError, Task
 from arch_tok2vec.validation import check_bool, check_int
 
 from .corpus import Mention, context_of, read_corpus
 from .kb import KnowledgeBase
 from .kb_files import ENTITY_VECTORS, build_kb, corpus_vectors
+from .kb_format import KBFormatError
 from .linking import (
     COMBINATIONS,
     MAX_ALIAS_TOKENS,
@@ -67,6 +76,9 @@ from .linking import (
 from .word_profiles import WordContext, WordProfiles, context_tokens
 
 _cosines = cosines  # the name bench/cv_entitylinker.py imports
+
+KB_FILE = "kb.bin"
+"""The knowledge base's file in a saved model folder."""
 
 __all__ = [
     "COMBINATIONS",
@@ -152,6 +164,7 @@ class EntityLinkerTask(Task):
         """Each trained-on entity's most frequent mention label ("softmax" with
         type_weight > 0), from initialize."""
         self._kb: Optional[KnowledgeBase] = None
+        self._kb_in_folder = False  # from_dict read a task.json whose KB is in KB_FILE
         # the "words" vectors of the entities the KB files give no vector for
         self._made_up: Dict[str, numpy.ndarray] = {}
         self._distance = CosineDistance(normalize=False)
@@ -163,12 +176,19 @@ class EntityLinkerTask(Task):
         """The knowledge base: loaded from the configured files on first use
         (the package's sample KB if none are configured)."""
         if self._kb is None:
+            if self._kb_in_folder:
+                raise ValueError(
+                    f"this task was restored from a model folder's task.json, whose knowledge "
+                    f"base is the folder's {KB_FILE}: call read_files(folder) after from_dict "
+                    "(arch_tok2vec.load does)"
+                )
             self._kb = self._load_kb()
         return self._kb
 
     def set_kb(self, kb: KnowledgeBase) -> None:
         """Use this knowledge base instead of the configured files."""
         self._kb = kb
+        self._kb_in_folder = False
 
     def _load_kb(self) -> KnowledgeBase:
         if self.kb_path is not None:
@@ -471,8 +491,9 @@ class EntityLinkerTask(Task):
     # -- persistence ----------------------------------------------------------
 
     def to_dict(self) -> Dict[str, Any]:
-        """The settings and the whole knowledge base (base64 of its bytes), so a
-        saved model links without the KB files."""
+        """The settings, and the name of the knowledge base's file (``KB_FILE``),
+        which ``write_files`` writes beside task.json so that a saved model links
+        without the KB files it was trained with."""
         return {
             "incl_prior": self.incl_prior,
             "incl_context": self.incl_context,
@@ -485,7 +506,7 @@ class EntityLinkerTask(Task):
             "type_weight": self.type_weight,
             "words": None if self.words is None else self.words.to_dict(),
             "types": self.types,
-            "kb": base64.b64encode(self.kb.to_bytes()).decode("ascii"),
+            "kb_file": KB_FILE,
         }
 
     def from_dict(self, data: Dict[str, Any]) -> "EntityLinkerTask":
@@ -523,18 +544,86 @@ class EntityLinkerTask(Task):
         self.types = None if types is None else dict(types)
         words = data.get("words")
         self.words = None if words is None else WordProfiles.from_dict(words)
-        kb = data["kb"]
-        if not isinstance(kb, str):
-            raise ValueError(f"kb must be the knowledge base's bytes in base64, got {kb!r:.60}")
         self._made_up = {}  # the saved KB's vectors are final
-        self._kb = KnowledgeBase(1).from_bytes(base64.b64decode(kb))
-        if self.words is not None and len(self.words.rows):
+        if "kb" in data:  # saved by 0.3.2 and older: the KB inside task.json
+            kb = data["kb"]
+            if not isinstance(kb, str):
+                raise ValueError(f"kb must be the knowledge base's bytes in base64, got {kb!r:.60}")
+            self._kb = KnowledgeBase(1).from_bytes(base64.b64decode(kb))
+            self._kb_in_folder = False
+            self._check_word_rows()
+        else:
+            if data["kb_file"] != KB_FILE:
+                raise ValueError(f"kb_file must be {KB_FILE!r}, got {data['kb_file']!r:.60}")
+            self._kb = None
+            self._kb_in_folder = True  # read_files maps it, then checks the word rows
+        return self
+
+    def write_files(self, folder: Path) -> None:
+        """Write the knowledge base to ``KB_FILE`` in a model folder being saved
+        (format version 2, which ``read_files`` maps).
+
+        folder: The new model folder.
+        """
+        self.kb.to_disk(Path(folder) / KB_FILE)
+
+    def read_files(self, folder: Path) -> None:
+        """Map the knowledge base of a model folder read-only, after ``from_dict``
+        (nothing to do for a task.json that holds its KB). The file's CRC-32 is
+        checked unless the model folder's manifest verified its sha256 in this
+        process (``arch_tok2vec.verified_files``); its header and tables always.
+
+        folder: The model folder being loaded.
+        """
+        if not self._kb_in_folder:
+            return
+        path = Path(folder) / KB_FILE
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            raise ModelFileError(
+                path, "missing from the model folder (task.json names it)"
+            ) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFileError(
+                path, "is not a plain file (the files of a model folder cannot be links)"
+            )
+        try:
+            kb = KnowledgeBase.load(path, mmap=True, verify=False)
+            mapped = kb.mapped_file
+            assert mapped is not None
+            if (mapped.stat.st_dev, mapped.stat.st_ino) != (info.st_dev, info.st_ino):
+                raise ModelFileError(path, "was replaced while it was being opened")
+            if not _verified_on_load(mapped.stat):
+                kb.verify()
+        except KBFormatError as err:
+            raise ModelFileError(path, err.reason) from None
+        self._kb = kb
+        self._kb_in_folder = False
+        try:
+            self._check_word_rows()
+        except ValueError as err:
+            raise ModelFileError(Path(folder) / "task.json", str(err), key="words.rows") from None
+
+    def _check_word_rows(self) -> None:
+        """Refuse saved word profiles that name KB rows the restored KB does not have."""
+        if self.words is not None and len(self.words.rows) and self._kb is not None:
             if self.words.rows[-1] >= self._kb.get_size_entities():
                 raise ValueError(
                     f"words.rows names KB row {self.words.rows[-1]}, but the knowledge base "
                     f"has {self._kb.get_size_entities()} entities"
                 )
-        return self
+
+
+def _verified_on_load(stat: Any) -> bool:
+    """Whether the file with this ``os.fstat`` had its sha256 verified against a
+    model folder's manifest in this process (False with an arch-tok2vec that does
+    not record that: the KB file's own checksum is then checked)."""
+    try:
+        from arch_tok2vec.verified_files import is_verified
+    except ImportError:
+        return False
+    return is_verified(stat)
 
 
 def entity_linker_task(

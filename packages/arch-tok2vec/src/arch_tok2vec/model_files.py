@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from . import verified_files
 from .about import __version__
 from .atomic_folder import sync_file, write_file
 from .config_references import (
@@ -251,10 +252,14 @@ class _Folder:
             return os.open(name, flags, dir_fd=self.fd)
         return os.open(self.path / name, flags)
 
-    def read(self, name: str, limit: Optional[int], keep: bool = True) -> Tuple[bytes, int, str]:
+    def read(
+        self, name: str, limit: Optional[int], keep: bool = True, expected: Optional[str] = None
+    ) -> Tuple[bytes, int, str]:
         """(content if ``keep``, size, sha256) of a plain file of at most ``limit``
         bytes (None: its size when opened); ModelFileError if it is missing, not a
-        plain file or larger."""
+        plain file or larger. A file not kept whose sha256 is ``expected`` (the
+        manifest's) is recorded in ``verified_files``, and not read again while it
+        stays the same file."""
         path = self.path / name
         try:
             info = self.lstat(name)
@@ -284,6 +289,10 @@ class _Folder:
         chunks: List[bytes] = []
         size = 0
         try:
+            before = os.fstat(fd)
+            if not keep and expected is not None and verified_files.checksum(before) == expected:
+                return b"", before.st_size, expected
+            started = verified_files.now_ns()
             while size <= limit:
                 chunk = os.read(fd, min(1 << 20, limit + 1 - size))
                 if not chunk:
@@ -292,6 +301,8 @@ class _Folder:
                 size += len(chunk)
                 if keep:
                     chunks.append(chunk)
+            if not keep and sha.hexdigest() == expected:
+                verified_files.record(before, os.fstat(fd), expected, started)
         except OSError as err:
             raise ModelFileError(path, f"cannot be read: {err.strerror or err}") from None
         finally:
@@ -358,7 +369,9 @@ def _read_verified(path: Path, folder: _Folder) -> VerifiedFolder:
         )
     contents: Dict[str, bytes] = {}
     for name, entry in files.items():
-        data, size, checksum = folder.read(name, entry["size"], keep=name in CORE)
+        data, size, checksum = folder.read(
+            name, entry["size"], keep=name in CORE, expected=entry["sha256"]
+        )
         if size != entry["size"]:
             raise ModelFileError(
                 path / name,

@@ -31,7 +31,7 @@ def add_parsers(sub: Any) -> None:
 def cmd_build(path: Path, section: Optional[str], overrides: Dict[str, Any]) -> int:
     from thinc.api import Model
 
-    from ..memory import BYTES_TO_BUILD, ModelTooLargeError, check_memory
+    from ..memory import BYTES_TO_BUILD, ModelTooLargeError, check_memory, shim_weights
 
     config = load_config(path, overrides)
     section, model = resolve_block(config, section)
@@ -56,7 +56,7 @@ def cmd_build(path: Path, section: Optional[str], overrides: Dict[str, Any]) -> 
                 n_params += value.size
                 shapes.append(f"{name}{tuple(value.shape)}")
         for shim in node.shims:
-            held = _shim_weights(shim)
+            held = shim_weights(shim)
             if held:
                 n_params += held
                 shapes.append(f"{type(shim).__name__}: {held:,} weights")
@@ -67,14 +67,6 @@ def cmd_build(path: Path, section: Optional[str], overrides: Dict[str, Any]) -> 
     output = model.predict(X)
     print(f"output: {_describe_data(output)}")
     return 0
-
-
-def _shim_weights(shim: Any) -> int:
-    """The number of weights a shim's wrapped model (e.g. a PyTorch module) holds."""
-    parameters = getattr(getattr(shim, "_model", None), "parameters", None)
-    if not callable(parameters):
-        return 0
-    return sum(int(weights.numel()) for weights in parameters())
 
 
 def initialize_on_samples(model: Any) -> Tuple[Any, str]:

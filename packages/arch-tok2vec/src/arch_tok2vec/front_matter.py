@@ -71,7 +71,12 @@ def scalar(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else "null"
+        if not math.isfinite(value):
+            return "null"
+        text = repr(value)
+        mantissa, e, exponent = text.partition("e")
+        # YAML 1.1 readers take 1e-12 for a string: a float needs a point (1.0e-12)
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
     if isinstance(value, str):
         return quote(value)
     if isinstance(value, dict) and not value:

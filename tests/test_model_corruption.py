@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from fuzzing import mutants
 
 from arch_tok2vec import Doc, ModelFileError, load
 from arch_tok2vec.cli import load_config
@@ -29,6 +28,7 @@ from arch_tok2vec.model_files import digest, manifest_bytes
 from arch_tok2vec.training import train
 
 from declared import ROOT
+from fuzzing import mutants
 
 TEXTS = [
     "Jordan scored again as the Bulls won the title in Chicago.",

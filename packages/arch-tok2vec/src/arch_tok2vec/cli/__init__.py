@@ -17,8 +17,9 @@ its parser (``add_parsers``) and the function that runs it.
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
+from ..about import __version__
 from . import build, describe, package, train
 from .build import initialize_on_samples
 from .common import INTERRUPTED, CommandError, load_config, parse_overrides
@@ -57,10 +58,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
 
 
+class _Version(argparse.Action):
+    """``--version``: arch-tok2vec's version, then every installed arch package's."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any):
+        super().__init__(option_strings, dest, nargs=0, help="show the installed versions")
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        from ..families import FAMILIES, installed_version
+
+        print(f"archs {__version__} (arch-tok2vec)")
+        for dist in sorted(FAMILIES):
+            version = installed_version(dist)
+            if version is not None and dist != "arch-tok2vec":
+                print(f"{dist} {version}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="archs", description="spaCy's model architectures on thinc (the arch family)."
     )
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command")
     for command in COMMANDS:
         command.add_parsers(sub)

@@ -161,7 +161,8 @@ def _range(version: str) -> str:
 
 def test_the_sdist_is_complete_it_builds_the_same_wheel_offline(built, tmp_path):
     with tarfile.open(built.sdist) as archive:
-        archive.extractall(tmp_path)
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        archive.extractall(tmp_path, **safe)
     (root,) = tmp_path.iterdir()
     done = subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path / "out")],
@@ -390,7 +391,7 @@ def test_a_path_object_is_never_looked_up_as_a_name(installed, tmp_path, monkeyp
 
 
 def test_a_model_declared_twice_or_without_its_folder_is_refused_naming_the_distribution(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, capsys
 ):
     site = tmp_path / "site"
     for dist, target in (("twin-a", "twin_a"), ("twin-b", "twin_b"), ("hollow", "hollow")):
@@ -419,6 +420,11 @@ def test_a_model_declared_twice_or_without_its_folder_is_refused_naming_the_dist
         load("hollow")
     with pytest.raises(ModelFileError, match=r"odd 0.1.0 .*must name the import package"):
         load("odd")
+    capsys.readouterr()
+    assert main(["info", "hollow"]) == 0  # the card is still shown, and what is wrong
+    out = capsys.readouterr().out
+    assert out.startswith("hollow  (model; hollow 0.1.0; not loadable: hollow 0.1.0 (entry")
+    assert "(its distribution has no card)" in out
 
 
 # -- bad cases, named clearly -----------------------------------------------------------

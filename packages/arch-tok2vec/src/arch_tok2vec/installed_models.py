@@ -16,7 +16,7 @@ import importlib.util
 from dataclasses import dataclass
 from importlib.metadata import Distribution, EntryPoint, distributions
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from .distribution_names import canonical_name
 from .model_files import ModelFileError
@@ -44,7 +44,7 @@ class InstalledModel:
     @property
     def package(self) -> str:
         """The distribution's name."""
-        return str(self.dist.metadata["Name"])
+        return metadata_field(self.dist.metadata, "Name") or "?"
 
     @property
     def version(self) -> str:
@@ -78,6 +78,16 @@ class InstalledModel:
         )
 
 
+def metadata_field(metadata: Any, key: str) -> str:
+    """A field of a distribution's metadata ("" when it has none; reading a missing one
+    directly is deprecated).
+
+    metadata: The distribution's metadata.
+    key: The field, e.g. "Summary".
+    """
+    return str(metadata[key] or "") if key in metadata else ""
+
+
 def installed_models() -> List[InstalledModel]:
     """Every model the installed distributions declare, by name; a distribution found
     twice on the path counts once (the first, as imports would take it)."""
@@ -87,7 +97,7 @@ def installed_models() -> List[InstalledModel]:
         for ep in dist.entry_points:
             if ep.group != GROUP:
                 continue
-            key = (canonical_name(str(dist.metadata["Name"] or "")), ep.name)
+            key = (canonical_name(metadata_field(dist.metadata, "Name")), ep.name)
             if key not in seen:
                 seen.add(key)
                 found.append(InstalledModel(ep.name, ep, dist))

@@ -35,7 +35,7 @@ from .distribution_names import (
     version_problem,
 )
 from .families import FAMILIES
-from .installed_models import GROUP, MODEL_FOLDER, installed_models
+from .installed_models import GROUP, MODEL_FOLDER, installed_models, metadata_field
 from .model_card import (
     UNSET_LICENSE,
     CardFacts,
@@ -200,7 +200,7 @@ def name_taken(name: str) -> Optional[str]:
                 "version of it"
             )
     for dist in distributions():
-        installed = str(dist.metadata["Name"] or "")
+        installed = metadata_field(dist.metadata, "Name")
         if canonical_name(installed) == wanted:
             return (
                 f"{name!r} is taken: {installed} {dist.version} is installed here (it is not a "
@@ -456,8 +456,8 @@ def _requires_python() -> Optional[str]:
     """The Python versions arch-tok2vec supports, which the model's distribution
     shares."""
     try:
-        value = metadata("arch-tok2vec")["Requires-Python"]
-    except (PackageNotFoundError, KeyError):
+        value = metadata_field(metadata("arch-tok2vec"), "Requires-Python")
+    except PackageNotFoundError:
         return None
     return str(value) if value else None
 

@@ -3,8 +3,9 @@ installed; what a function's parameters mean, and a model's card."""
 
 from typing import Any, List, Optional
 
-from ..installed_models import InstalledModel, find_models, installed_models
+from ..installed_models import InstalledModel, find_models, installed_models, metadata_field
 from ..introspect import describe, find, registered
+from ..model_files import ModelFileError
 from ..registry import REGISTRY_GROUPS
 from .common import CommandError, print_table
 
@@ -52,7 +53,7 @@ def _model_row(model: InstalledModel) -> List[str]:
 
 def _summary(model: InstalledModel) -> str:
     """The package's one-line description (e.g. "arch model: tagger (spacy.Tagger.v1)")."""
-    summary = str(model.dist.metadata["Summary"] or "")
+    summary = metadata_field(model.dist.metadata, "Summary")
     return summary.split(": ", 1)[1] if summary.startswith("arch model: ") else summary
 
 
@@ -100,10 +101,14 @@ def _unknown_info_name(name: str) -> str:
 
 def _print_card(model: InstalledModel) -> None:
     """The model's card (its distribution's README), after where it is installed."""
-    print(f"{model.name}  (model; {model.package} {model.version}; {model.folder()})")
+    try:
+        where = str(model.folder())
+    except ModelFileError as err:
+        where = f"not loadable: {err}"
+    print(f"{model.name}  (model; {model.package} {model.version}; {where})")
     print()
     metadata = model.dist.metadata
-    card = metadata["Description"] or _payload(metadata)
+    card = metadata_field(metadata, "Description") or _payload(metadata)
     print(card.rstrip("\n") if card else "(its distribution has no card)")
     print()
 

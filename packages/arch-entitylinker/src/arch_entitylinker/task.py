@@ -46,6 +46,7 @@ import numpy
 from thinc.api import CosineDistance, Model
 
 from arch_tok2vec import CorpusError, Example, Task
+from arch_tok2vec.validation import check_bool, check_int
 
 from .corpus import Mention, context_of, read_corpus
 from .kb import KnowledgeBase
@@ -110,8 +111,7 @@ class EntityLinkerTask(Task):
         type_weight: float = 0.0,
     ):
         check_combination(combination, tau_context, tau_words, words_scope, type_weight)
-        if isinstance(n_sents, bool) or not isinstance(n_sents, int) or n_sents < 0:
-            raise ValueError(f"n_sents must be an integer >= 0, got {n_sents!r}")
+        check_int("n_sents", n_sents, minimum=0)
         if kb_path is not None and (entities is not None or aliases is not None):
             raise ValueError("kb_path cannot be combined with entities or aliases: choose one")
         if entities is not None and aliases is None:
@@ -489,10 +489,16 @@ class EntityLinkerTask(Task):
         }
 
     def from_dict(self, data: Dict[str, Any]) -> "EntityLinkerTask":
-        self.incl_prior = bool(data["incl_prior"])
-        self.incl_context = bool(data["incl_context"])
-        self.propn_only = bool(data["propn_only"])
-        self.n_sents = int(data.get("n_sents", 0))
+        """Restore the settings, the word profiles, the labels and the knowledge base;
+        ValueError naming the key for a value of the wrong kind or range (as the
+        settings are checked, and ``WordProfiles.from_dict``)."""
+        incl_prior = check_bool("incl_prior", data["incl_prior"])
+        incl_context = check_bool("incl_context", data["incl_context"])
+        if not (incl_prior or incl_context):
+            raise ValueError("incl_prior and incl_context cannot both be false")
+        self.incl_prior, self.incl_context = incl_prior, incl_context
+        self.propn_only = check_bool("propn_only", data["propn_only"])
+        self.n_sents = check_int("n_sents", data.get("n_sents", 0), minimum=0)
         # models saved before these settings existed link with spaCy's rule
         combination = data.get("combination", "spacy")
         tau_context = data.get("tau_context", 0.1)
@@ -508,11 +514,26 @@ class EntityLinkerTask(Task):
         types = data.get("types")
         if types is not None and not isinstance(types, dict):
             raise ValueError(f"a saved task's types must be a dict, got {type(types).__name__}")
-        self.types = None if types is None else {str(k): str(v) for k, v in types.items()}
+        for entity, label in (types or {}).items():
+            if not (isinstance(label, str) and label and isinstance(entity, str) and entity):
+                raise ValueError(
+                    "types must map entity IDs to labels, both non-empty strings, got "
+                    f"{entity!r:.60}: {label!r:.60}"
+                )
+        self.types = None if types is None else dict(types)
         words = data.get("words")
         self.words = None if words is None else WordProfiles.from_dict(words)
+        kb = data["kb"]
+        if not isinstance(kb, str):
+            raise ValueError(f"kb must be the knowledge base's bytes in base64, got {kb!r:.60}")
         self._made_up = {}  # the saved KB's vectors are final
-        self._kb = KnowledgeBase(1).from_bytes(base64.b64decode(data["kb"]))
+        self._kb = KnowledgeBase(1).from_bytes(base64.b64decode(kb))
+        if self.words is not None and len(self.words.rows):
+            if self.words.rows[-1] >= self._kb.get_size_entities():
+                raise ValueError(
+                    f"words.rows names KB row {self.words.rows[-1]}, but the knowledge base "
+                    f"has {self._kb.get_size_entities()} entities"
+                )
         return self
 
 

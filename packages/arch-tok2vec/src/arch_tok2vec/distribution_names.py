@@ -12,7 +12,7 @@ import keyword
 import re
 from typing import Optional
 
-from .model_files import release
+from .model_versions import release
 
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[-_.]+")

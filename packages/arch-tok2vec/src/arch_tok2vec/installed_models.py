@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
 from .distribution_names import canonical_name
-from .model_files import ModelFileError
+from .model_file_error import ModelFileError
 from .suggest import did_you_mean
 
 GROUP = "arch_models"

@@ -27,6 +27,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from .about import __version__
 from .atomic_folder import replace_folder
+from .config_references import ROOT_REGISTRIES, references
 from .distribution_names import (
     canonical_name,
     compatible_range,
@@ -44,18 +45,9 @@ from .model_card import (
     model_card,
     training_speed,
 )
-from .model_files import (
-    CONFIG,
-    CORE,
-    MANIFEST,
-    META,
-    ROOT_REGISTRIES,
-    ModelFileError,
-    VerifiedFolder,
-    read_folder,
-    references,
-    release,
-)
+from .model_file_error import ModelFileError
+from .model_files import CONFIG, CORE, MANIFEST, META, VerifiedFolder, read_folder
+from .model_versions import release
 from .pipeline import Pipeline, from_folder
 
 HATCHLING = "pip install 'arch-tok2vec[package]'"

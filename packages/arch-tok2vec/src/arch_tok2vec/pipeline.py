@@ -24,26 +24,23 @@ from thinc.api import Config, Model
 
 from .about import __version__
 from .atomic_folder import replace_folder, siblings, write_file
+from .config_references import check_config, disallowed_references
 from .distribution_names import name_problem
 from .doc import Doc
 from .installed_models import model_folder
+from .model_file_error import ModelFileError
 from .model_files import (
     CONFIG,
     META,
     TASK,
     WEIGHTS,
-    ModelFileError,
-    Tracked,
     VerifiedFolder,
-    check_config,
     check_replaceable,
-    disallowed_references,
-    first_difference,
-    parse_json,
     read_folder,
-    versions_for,
     write_manifest,
 )
+from .model_versions import versions_for
+from .saved_json import Tracked, first_difference, parse_json
 from .task import Example, Task
 
 FILES = (CONFIG, WEIGHTS, TASK, META)
@@ -243,11 +240,23 @@ def _restore_task(task: Task, raw: bytes, path: Path) -> None:
 
 def _blamed(err: Exception, data: Dict[str, Any], last: str) -> Optional[str]:
     """The key an error from ``Task.from_dict`` is about: the one its message starts
-    with (e.g. "combination must be one of ..."), else the last key the task read."""
-    match = re.match(r"^(\w+)", str(err))
-    if match and match.group(1) in data:
-        return match.group(1)
-    return last or None
+    with (e.g. "combination must be one of ...", or a dotted key such as "words.df"
+    or "moves.2": the longest part of it that task.json holds), else the last key
+    the task read."""
+    match = re.match(r"^\w+(?:\.\w+)*", str(err))
+    found: List[str] = []
+    node: Any = data
+    for part in match.group(0).split(".") if match else ():
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif (
+            isinstance(node, list) and part.isdecimal() and len(part) < 10 and int(part) < len(node)
+        ):
+            node = node[int(part)]
+        else:
+            break
+        found.append(part)
+    return ".".join(found) if found else last or None
 
 
 def _restore_weights(model: Model, data: bytes, path: Path) -> None:

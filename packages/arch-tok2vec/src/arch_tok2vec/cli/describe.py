@@ -5,7 +5,7 @@ from typing import Any, List, Optional
 
 from ..installed_models import InstalledModel, find_models, installed_models, metadata_field
 from ..introspect import describe, find, registered
-from ..model_files import ModelFileError
+from ..model_file_error import ModelFileError
 from ..registry import REGISTRY_GROUPS
 from .common import CommandError, print_table
 

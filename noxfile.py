@@ -221,7 +221,9 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def build(session: nox.Session) -> None:
     """Build each package's wheel and sdist into dist/ (emptied first), the wheelhouse the
-    READMEs install from; install each alone into a clean venv."""
+    READMEs install from; install each alone into a clean venv. Then package a trained
+    tagger and entity linker (archs package) and install each model's wheel alone
+    (tests/check_model_package.py)."""
     session.install("build")
     dist = ROOT / "dist"
     session.run("rm", "-rf", str(dist), external=True)
@@ -232,6 +234,11 @@ def build(session: nox.Session) -> None:
         for kind, pattern in (("wheel", f"{stem}-*.whl"), ("sdist", f"{stem}-*.tar.gz")):
             artifact = next(dist.glob(pattern))
             _check_alone(session, package, kind, artifact, dist)
+    # trained models as distributions: a tagger and an entity linker trained and packaged
+    # (archs package), each wheel installed alone into a fresh venv from this wheelhouse,
+    # loaded by name, predicting exactly what its folder predicts
+    models = Path(session.create_tmp()) / "model-packages"
+    session.run("python", str(ROOT / "tests" / "check_model_package.py"), str(dist), str(models))
 
 
 def _check_alone(session: nox.Session, package: str, kind: str, artifact: Path, dist: Path):

@@ -1,11 +1,13 @@
-"""``archs``: list, describe and build the registered architectures; train and
-evaluate models.
+"""``archs``: list, describe and build the registered architectures; train,
+evaluate and package models.
 
-archs list [--registry NAME]
+archs list [--registry NAME | --models]
 archs info NAME
 archs build CONFIG [--section model] [--model.width 64 ...]
 archs train CONFIG [--output DIR] [--overwrite] [--training.max_epochs 5 ...]
 archs evaluate MODEL CORPUS
+archs package MODEL_DIR OUTPUT_DIR --name NAME --version X.Y.Z [--license SPDX]
+    [--test CORPUS] [--overwrite]
 
 Exit codes: 0 done, 1 error (one message, no traceback), 2 bad usage, 130
 interrupted by Ctrl-C. Each command lives in a module of this package that adds
@@ -18,11 +20,11 @@ import sys
 from typing import Any, Optional, Sequence
 
 from ..about import __version__
-from . import build, describe, train
+from . import build, describe, package, train
 from .build import initialize_on_samples
 from .common import INTERRUPTED, CommandError, load_config, parse_overrides
 
-COMMANDS = (describe, build, train)
+COMMANDS = (describe, build, train, package)
 """The modules of the commands, in the order ``archs --help`` lists them."""
 
 __all__ = [

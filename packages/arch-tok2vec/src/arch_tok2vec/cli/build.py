@@ -47,7 +47,7 @@ def cmd_build(
 ) -> int:
     from thinc.api import Model
 
-    from ..memory import BYTES_TO_BUILD, ModelTooLargeError, check_memory
+    from ..memory import BYTES_TO_BUILD, ModelTooLargeError, check_memory, shim_weights
 
     config = load_config(path, overrides)
     section, model = resolve_block(config, section)
@@ -69,7 +69,7 @@ def cmd_build(
                 n_params += value.size
                 shapes.append(f"{name}{tuple(value.shape)}")
         for shim in node.shims:
-            held = _shim_weights(shim)
+            held = shim_weights(shim)
             if held:
                 n_params += held
                 shapes.append(f"{type(shim).__name__}: {held:,} weights")
@@ -90,14 +90,6 @@ def cmd_build(
     print(f"{len(rows)} nodes, {n_params:,} parameters")
     print(f"output: {output}")
     return 0
-
-
-def _shim_weights(shim: Any) -> int:
-    """The number of weights a shim's wrapped model (e.g. a PyTorch module) holds."""
-    parameters = getattr(getattr(shim, "_model", None), "parameters", None)
-    if not callable(parameters):
-        return 0
-    return sum(int(weights.numel()) for weights in parameters())
 
 
 def initialize_on_samples(model: Any) -> Tuple[Any, str]:

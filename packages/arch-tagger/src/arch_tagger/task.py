@@ -28,6 +28,7 @@ class TaggerTask(Task):
     name = "tagger"
     sample_files = ("arch_tagger", "train.conllu", "dev.conllu")
     score_key = "tag_acc"
+    metrics = ("tag_acc",)
 
     def __init__(self, column: str = "upos"):
         if column not in COLUMNS:

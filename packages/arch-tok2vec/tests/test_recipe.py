@@ -320,7 +320,7 @@ def test_use_averages_scores_and_saves_the_averaged_weights(tmp_path):
 
 
 def test_learn_rate_schedules_advance_every_step():
-    config = _config(max_steps=4, eval_frequency=4)
+    config = _config(max_steps=4)
     config["training"]["optimizer"]["learn_rate"] = {
         "@schedules": "decaying.v1",
         "base_rate": 0.01,

@@ -80,7 +80,7 @@ def read_settings(config: Dict[str, Any]) -> Dict[str, Any]:
             f"[training] score_weights must be a table of metric = weight, e.g. "
             f'{{"uas": 0.5, "las": 0.5}}, got {weights!r}'
         )
-    if "batcher" in config.get("training", {}) and "batch_size" in given:
+    if config.get("training", {}).get("batcher") is not None and "batch_size" in given:
         raise ConfigError(
             "[training] has both batch_size and a [training.batcher] block: give one "
             "(batch_size counts documents; the batcher decides the batches itself)"

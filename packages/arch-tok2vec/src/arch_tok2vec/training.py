@@ -85,9 +85,6 @@ class EpochResult:
     score: float = 0.0
 
 
-Evaluation = EpochResult
-
-
 @dataclass
 class TrainResult:
     best_score: float
@@ -120,12 +117,6 @@ class TrainingInterrupted(KeyboardInterrupt):
         super().__init__("training interrupted")
         self.result = result
         self.saved = saved
-
-
-def training_settings(config: Config) -> Dict[str, Any]:
-    """The plain [training] settings with defaults filled in, checked (errors name
-    the setting)."""
-    return read_settings(config)
 
 
 def read_corpora(

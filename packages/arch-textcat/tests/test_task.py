@@ -24,6 +24,35 @@ def test_task_is_registered():
         registry.tasks.get("arch.textcat.v1")(threshold=1.5)
 
 
+SAVED = {"labels": ["FOOD", "SPORT"], "exclusive_classes": True, "threshold": 0.5}
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("labels", ["FOOD", "FOOD"], r"labels\[1\] repeats the label 'FOOD'"),
+        ("labels", ["FOOD", 5], r"labels\[1\] must be a non-empty string, got 5"),
+        ("labels", ["FOOD"], "labels must hold at least 2 labels when exclusive_classes is true"),
+        ("exclusive_classes", 1, "exclusive_classes must be true or false, got 1"),
+        ("exclusive_classes", "false", "exclusive_classes must be true or false, got 'false'"),
+        ("threshold", 5, "threshold must be between 0 and 1, got 5"),
+        ("threshold", 0.0, "threshold must be between 0 and 1, got 0.0"),
+        ("threshold", float("nan"), "threshold must be between 0 and 1, got nan"),
+        ("threshold", float("inf"), "threshold must be between 0 and 1, got inf"),
+        ("threshold", "0.5", "threshold must be between 0 and 1, got '0.5'"),
+    ],
+)
+def test_from_dict_refuses_values_of_the_wrong_kind(key, value, message):
+    """task.json's values are checked, not converted or kept as they are (a crafted folder
+    rewrites its manifest to match: tests/test_model_corruption.py loads such folders);
+    the message starts with the key, which arch_tok2vec.load names."""
+    assert TextcatTask().from_dict(SAVED).to_dict() == SAVED
+    multi_label = {**SAVED, "labels": ["FOOD"], "exclusive_classes": False}
+    assert TextcatTask().from_dict(multi_label).to_dict() == multi_label
+    with pytest.raises(ValueError, match=f"^{message}"):
+        TextcatTask().from_dict({**SAVED, key: value})
+
+
 def test_sample_corpus_trains_and_reloads(tmp_path):
     result = train(Config().from_disk(CONFIG), tmp_path, log=lambda s: None, progress=False)
     assert result.epochs[-1].loss < result.epochs[0].loss

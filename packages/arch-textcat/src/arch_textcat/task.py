@@ -21,6 +21,7 @@ example starts).
 import csv
 import glob
 import json
+import numbers
 import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -36,6 +37,7 @@ from arch_tok2vec.corpus_io import (
     read_lines,
     read_text,
 )
+from arch_tok2vec.validation import check_bool, check_labels
 
 
 class TextcatTask(Task):
@@ -51,10 +53,8 @@ class TextcatTask(Task):
     metrics = ("accuracy", "macro_f", "micro_f", "macro_auc")
 
     def __init__(self, exclusive_classes: bool = True, threshold: float = 0.5):
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
         self.exclusive = bool(exclusive_classes)
-        self.threshold = float(threshold)
+        self.threshold = _check_threshold(threshold)
         self.labels: List[str] = []
 
     # -- corpora -------------------------------------------------------------
@@ -182,9 +182,19 @@ class TextcatTask(Task):
         }
 
     def from_dict(self, data: Dict[str, Any]) -> "TextcatTask":
-        self.labels = list(data["labels"])
-        self.exclusive = bool(data["exclusive_classes"])
-        self.threshold = float(data["threshold"])
+        """Restore the labels and settings; ValueError naming the key if the labels
+        are not distinct non-empty strings (at least 2 for exclusive classes),
+        exclusive_classes is not a boolean or the threshold not strictly between 0
+        and 1."""
+        labels = check_labels("labels", data["labels"])
+        exclusive = check_bool("exclusive_classes", data["exclusive_classes"])
+        if exclusive and len(labels) < 2:
+            raise ValueError(
+                f"labels must hold at least 2 labels when exclusive_classes is true, got "
+                f"{len(labels)}"
+            )
+        threshold = _check_threshold(data["threshold"])
+        self.labels, self.exclusive, self.threshold = labels, exclusive, threshold
         return self
 
 
@@ -195,6 +205,13 @@ def textcat_task(exclusive_classes: bool = True, threshold: float = 0.5) -> Text
     threshold: In multi-label mode, the score from which a label counts as predicted.
     """
     return TextcatTask(exclusive_classes, threshold)
+
+
+def _check_threshold(value: Any) -> float:
+    """A threshold strictly between 0 and 1 (ValueError naming the setting)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < 1:
+        raise ValueError(f"threshold must be between 0 and 1, got {value!r}")
+    return float(value)
 
 
 def _error(gold: Dict[str, Any], message: str) -> CorpusError:

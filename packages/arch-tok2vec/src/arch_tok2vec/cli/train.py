@@ -57,7 +57,9 @@ def add_parsers(sub: Any) -> None:
         overrides=True,
     )
     p_eval = sub.add_parser("evaluate", help="score a saved model on a corpus")
-    p_eval.add_argument("model", type=Path, help="a model folder written by archs train")
+    p_eval.add_argument(
+        "model", help="a model folder written by archs train, or an installed model's name"
+    )
     p_eval.add_argument("corpus", type=Path, help="a corpus file the model's task can read")
     p_eval.add_argument(
         "--output",
@@ -129,7 +131,7 @@ def cmd_train(
     return 0
 
 
-def cmd_evaluate(model_dir: Path, corpus: Path, output: Optional[Path] = None) -> int:
+def cmd_evaluate(model_dir: str, corpus: Path, output: Optional[Path] = None) -> int:
     from ..pipeline import load
 
     try:

@@ -228,7 +228,11 @@ def test_the_card_has_valid_front_matter_with_the_dev_scores(built, model_dir):
     size = (model_dir / "model.bin").stat().st_size
     assert f"| `model.bin` | {size:,} |" in body
     assert "| arch-case-task | 0.1.0 |" in body
-    assert "speed while training: not recorded" in body
+    # archs train logs every evaluation in train.jsonl beside the model folders
+    logged = [json.loads(line) for line in (model_dir.parent / "train.jsonl").open()]
+    (saved,) = [r for r in logged if r["step"] == meta["step"]]
+    speed = f"{saved['words_per_second']:,.0f} words per second (from train.jsonl beside"
+    assert f"speed while training: {speed} the model folder)" in body
 
 
 def test_test_scores_go_in_the_card_and_its_model_index(model_dir, tmp_path):

@@ -103,6 +103,7 @@ class EntityLinkerTask(Task):
 
     name = "entity_linker"
     score_key = "accuracy"
+    metrics = ("accuracy", "ambiguous_accuracy")
     sample_files = ("arch_entitylinker", "train.jsonl", "dev.jsonl")
 
     def __init__(

@@ -5,10 +5,12 @@ Registered in the ``arch_tasks`` entry-point group::
     [task]
     @tasks = "arch.parser.v1"     # CoNLL-U in; UAS, LAS, per-label LAS
     min_action_freq = 30
+    update_with_oracle_cut_size = 0
 
     [task]
     @tasks = "arch.ner.v1"        # IOB2/BILUO token files, UNER, JSONL; P/R/F
     strict_iob = false
+    update_with_oracle_cut_size = 0
 
 Both drive a ``spacy.TransitionBasedParser.v1`` model with the numpy runtime of
 this package (arc-eager or BILUO moves, dynamic-oracle training).
@@ -52,14 +54,21 @@ class ParserTask(Task):
 
     min_action_freq: Labels seen fewer times in training (per move) are dropped;
         their arcs are learned with the backoff label "dep" (spaCy's default 30).
+    update_with_oracle_cut_size: Training only: cut docs whose oracle needs more
+        moves than about this many into segments, each trained from the state the
+        oracle reaches (spaCy's setting of that name); 0: train whole docs.
     """
 
     name = "parser"
     sample_files = ("arch_parser", "parser-train.conllu", "parser-dev.conllu")
     score_key = "las"
+    metrics = ("las", "uas", "las_no_punct")
 
-    def __init__(self, min_action_freq: int = 30):
+    def __init__(self, min_action_freq: int = 30, update_with_oracle_cut_size: int = 0):
         self.min_action_freq = check_int("min_action_freq", min_action_freq, minimum=0)
+        self.oracle_cut = check_int(
+            "update_with_oracle_cut_size", update_with_oracle_cut_size, minimum=0
+        )
         self.moves: Optional[ArcEager] = None
         self.root_label = "root"
 
@@ -102,7 +111,7 @@ class ParserTask(Task):
     def update(self, model: AnyModel, examples: Sequence[Example], sgd: Any) -> float:
         moves = self._moves()
         golds = [moves.gold_for(eg.gold["heads"], eg.gold["deps"]) for eg in examples]
-        return update(model, moves, [eg.doc for eg in examples], golds, sgd)
+        return update(model, moves, [eg.doc for eg in examples], golds, sgd, self.oracle_cut)
 
     def _moves(self) -> ArcEager:
         if self.moves is None:
@@ -191,14 +200,21 @@ class NerTask(Task):
 
     strict_iob: Reject an I- tag that does not continue an entity of its type
         (false: it starts a new entity, as conlleval reads it).
+    update_with_oracle_cut_size: Training only: cut docs longer than about this
+        many words into segments, each trained from the state the oracle reaches
+        (spaCy's setting of that name); 0: train whole docs.
     """
 
     name = "ner"
     sample_files = ("arch_parser", "ner-train.iob", "ner-dev.iob")
     score_key = "ents_f"
+    metrics = ("ents_f", "ents_p", "ents_r")
 
-    def __init__(self, strict_iob: bool = False):
+    def __init__(self, strict_iob: bool = False, update_with_oracle_cut_size: int = 0):
         self.strict_iob = check_bool("strict_iob", strict_iob)
+        self.oracle_cut = check_int(
+            "update_with_oracle_cut_size", update_with_oracle_cut_size, minimum=0
+        )
         self.moves: Optional[BiluoSystem] = None
 
     def read(self, path: Path) -> List[Example]:
@@ -221,7 +237,7 @@ class NerTask(Task):
     def update(self, model: AnyModel, examples: Sequence[Example], sgd: Any) -> float:
         moves = self._moves()
         golds = [moves.gold_for(spans_to_biluo(len(eg.doc), eg.gold["spans"])) for eg in examples]
-        return update(model, moves, [eg.doc for eg in examples], golds, sgd)
+        return update(model, moves, [eg.doc for eg in examples], golds, sgd, self.oracle_cut)
 
     def predict(self, model: AnyModel, docs: Sequence[Any]) -> List[List[Tuple[int, int, str]]]:
         moves = self._moves()
@@ -361,19 +377,25 @@ def score_ents(
     }
 
 
-def parser_task(min_action_freq: int = 30) -> ParserTask:
+def parser_task(min_action_freq: int = 30, update_with_oracle_cut_size: int = 0) -> ParserTask:
     """The dependency-parsing task (see ParserTask).
 
     min_action_freq: Labels seen fewer times in training (per move) are dropped;
         their arcs are learned with the backoff label "dep" (spaCy's default 30).
+    update_with_oracle_cut_size: Training only: cut docs whose oracle needs more
+        moves than about this many into segments, each trained from the state the
+        oracle reaches (spaCy's setting of that name); 0: train whole docs.
     """
-    return ParserTask(min_action_freq)
+    return ParserTask(min_action_freq, update_with_oracle_cut_size)
 
 
-def ner_task(strict_iob: bool = False) -> NerTask:
+def ner_task(strict_iob: bool = False, update_with_oracle_cut_size: int = 0) -> NerTask:
     """The named-entity task (see NerTask).
 
     strict_iob: Reject an I- tag that does not continue an entity of its type
         (false: it starts a new entity, as conlleval reads it).
+    update_with_oracle_cut_size: Training only: cut docs longer than about this
+        many words into segments, each trained from the state the oracle reaches
+        (spaCy's setting of that name); 0: train whole docs.
     """
-    return NerTask(strict_iob)
+    return NerTask(strict_iob, update_with_oracle_cut_size)

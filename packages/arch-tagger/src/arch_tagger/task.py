@@ -29,6 +29,7 @@ class TaggerTask(Task):
     name = "tagger"
     sample_files = ("arch_tagger", "train.conllu", "dev.conllu")
     score_key = "tag_acc"
+    metrics = ("tag_acc",)
 
     def __init__(self, column: str = "upos"):
         self.column = check_choice("column", column, COLUMNS)

@@ -50,6 +50,7 @@ class TextcatTask(Task):
     name = "textcat"
     sample_files = ("arch_textcat", "train.jsonl", "dev.jsonl")
     score_key = "macro_f"
+    metrics = ("accuracy", "macro_f", "micro_f", "macro_auc")
 
     def __init__(self, exclusive_classes: bool = True, threshold: float = 0.5):
         self.exclusive = bool(exclusive_classes)
@@ -87,6 +88,14 @@ class TextcatTask(Task):
                 f" ({', '.join(positive) or 'none'}); set exclusive_classes = false for "
                 "multi-label data",
             )
+
+    def stratum(self, example: Example) -> Optional[str]:
+        """Exclusive classes: the text's label (a held-out dev set keeps every
+        label's share); multi-label: None (a plain random split)."""
+        if not self.exclusive:
+            return None
+        cats = example.gold["cats"]
+        return max(sorted(cats), key=lambda label: cats[label]) if cats else None
 
     def check(self, examples: Sequence[Example], path: Path) -> None:
         known = set(self.labels)

@@ -39,6 +39,7 @@ FAMILIES: Dict[str, Dict[str, Tuple[str, ...]]] = {
             "arch.BiLSTMEncoder.v1",
         ),
         "layers": ("spacy.FeatureExtractor.v1", "spacy.CharEmbed.v1", "spacy.StaticVectors.v1"),
+        "batchers": ("spacy.batch_by_words.v1", "spacy.batch_by_sequence.v1"),
     },
     "arch-tagger": {
         "architectures": ("spacy.Tagger.v1",),

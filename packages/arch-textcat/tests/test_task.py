@@ -165,6 +165,7 @@ def test_bad_corpora_name_file_and_line(tmp_path, capsys):
 
 def test_task_and_model_must_agree_on_exclusive_classes(tmp_path, capsys):
     args = ["train", str(CONFIG), "--task.exclusive_classes", "false"]
+    args += ["--output", str(tmp_path / "out")]
     assert main(args + ["--training.max_epochs", "1"]) == 1
     err = capsys.readouterr().err
     assert "exclusive_classes disagrees between [task] (False) and [model] (True)" in err

@@ -5,7 +5,6 @@ test_training.py."""
 
 import json
 import sys
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import numpy
@@ -16,6 +15,7 @@ from arch_tok2vec import load, registry
 from arch_tok2vec.accumulate import Deferred, subdivide
 from arch_tok2vec.batchers import batch_by_sequence, batch_by_words
 from arch_tok2vec.cli import main
+from arch_tok2vec.families import entry_points
 from arch_tok2vec.outputs import OutputExistsError
 from arch_tok2vec.recipe import optimizer_block
 from arch_tok2vec.settings import ConfigError

@@ -1,3 +1,4 @@
+import json
 import os
 from pathlib import Path
 
@@ -33,3 +34,26 @@ def kb() -> KnowledgeBase:
     kb.add_alias("douglas", ["Q2", "Q3"], [0.8, 0.2])
     kb.add_alias("adam", ["Q2"], [0.9])
     return kb
+
+
+@pytest.fixture
+def restore(tmp_path):
+    """Save a task as a model folder does (``to_dict`` through JSON, ``write_files``)
+    and restore it as ``arch_tok2vec.load`` does (``from_dict``, ``read_files``):
+    ``restore(task, drop=("key", ...))`` leaves keys out of the saved dict, as an
+    older release wrote it."""
+    from arch_entitylinker.task import EntityLinkerTask
+
+    folders = []
+
+    def restore(task, drop=()):
+        folder = tmp_path / f"saved-task-{len(folders)}"
+        folder.mkdir()
+        folders.append(folder)
+        data = json.loads(json.dumps(task.to_dict()))
+        task.write_files(folder)
+        restored = EntityLinkerTask().from_dict({k: v for k, v in data.items() if k not in drop})
+        restored.read_files(folder)
+        return restored
+
+    return restore

@@ -69,6 +69,28 @@ def test_build_prints_tree_and_parameter_count(config, capsys):
     assert "output: list of 5 arrays (float32)" in out
 
 
+def test_build_summary_is_one_line(config, capsys):
+    assert main(["build", str(config(GOOD)), "--summary"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        "model.cfg: spacy.HashEmbedCNN.v1, 43 nodes, 11,920 parameters; output list of 5 "
+        "arrays (float32): (9, 16), (15, 16), (7, 16), ..."
+    ]
+
+
+def test_version_names_arch_tok2vec_and_the_installed_families(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"archs {__version__} (arch-tok2vec)"
+    for line in lines[1:]:
+        dist, installed = line.split()
+        assert dist.startswith("arch-") and installed == version(dist)
+
+
 def test_build_applies_overrides(config, capsys):
     assert main(["build", str(config(GOOD)), "--model.width", "24"]) == 0
     assert "E(100, 24)" in capsys.readouterr().out

@@ -19,7 +19,7 @@ import numpy
 import pytest
 from thinc.api import Config
 
-from arch_tok2vec import Pipeline, load, registry
+from arch_tok2vec import Pipeline, Task, load, registry
 from arch_tok2vec.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -217,6 +217,43 @@ def test_edited_task_json_names_the_file_and_key(folder, change, key, says):
     message = str(refusal(folder))
     assert message.startswith(f"{folder / 'task.json'}, key {key!r}: "), message
     assert says in message
+
+
+class _Refusing(Task):
+    """A task whose from_dict reads everything, then refuses with ``message``."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def from_dict(self, data):
+        data["words"]["df"], data["moves"]["2"], data["labels"][1]
+        raise ValueError(self.message)
+
+
+@pytest.mark.parametrize(
+    "message,key",
+    [
+        ("words.df must be counts", "words.df"),
+        ("moves.2 (L) has an empty label", "moves.2"),
+        ("labels.1 must be a non-empty string", "labels.1"),
+        ("labels[1] must be a non-empty string", "labels"),
+        ("words.nothing.here must be", "words"),
+        ("moves.2.x must be", "moves.2"),
+        ("labels.7 must be", "labels"),
+        ("labels.0000000000001 must be", "labels"),
+        ("something else went wrong", "labels"),  # no key first: the last one read
+    ],
+)
+def test_a_task_error_names_the_nested_key_its_message_starts_with(tmp_path, message, key):
+    """A family's from_dict names the entry at fault first in its message ("words.df must
+    be ..."): load names the longest part of that path that task.json holds."""
+    from arch_tok2vec.pipeline import _restore_task
+
+    data = {"words": {"df": "AAAA"}, "moves": {"2": {"": 1}}, "labels": ["a", ""]}
+    with pytest.raises(ValueError) as info:
+        _restore_task(_Refusing(message), json.dumps(data).encode(), tmp_path / "task.json")
+    assert str(info.value).startswith(f"{tmp_path / 'task.json'}, key {key!r}: "), info.value
+    assert message in str(info.value)
 
 
 @pytest.mark.parametrize(

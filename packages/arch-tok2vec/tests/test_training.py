@@ -265,7 +265,9 @@ def test_overwrite_replaces_the_models_and_says_so(tmp_path):
     _quiet(_config(max_epochs=3), out)
     lines = []
     result = train(_config(max_epochs=1), out, overwrite=True, log=lines.append, progress=False)
-    assert [r.split(" ")[0] for r in result.replaced] == ["model-best", "model-last"]
+    # the run's log train.jsonl is replaced too (a folder never mixes two runs)
+    replaced = [r.split(" ")[0] for r in result.replaced]
+    assert replaced == ["model-best", "model-last", "train.jsonl"]
     text = "\n".join(lines)
     assert f"overwrite: {out}/ holds model-best (task capital" in text
     assert "replaced the previous model-best (task capital, acc 1.0000, epoch 1" in text

@@ -34,9 +34,17 @@ the cosine between tf-idf bags of words of the mention's context (or, with
 ``words_scope = "document"``, of its whole document) and of the candidate's
 training contexts (``WordProfiles``), plus ``type_weight`` for a candidate
 whose usual label in training is the mention's label.
+
+A saved model keeps its knowledge base as a file of its own, ``kb.bin`` (format
+version 2, ``write_files``), which loading maps read-only (``read_files``): the
+worker processes of a corpus run share one copy of its pages. Models saved by
+arch-entitylinker 0.3.2 and older hold the KB inside task.json (base64 of format
+version 1) and still load, into memory.
 """
 
 import base64
+import os
+import stat
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -45,11 +53,13 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy
 from thinc.api import CosineDistance, Model
 
-from arch_tok2vec import CorpusError, Example, Task
+from arch_tok2vec import CorpusError, Example, ModelFileError, Task
+from arch_tok2vec.validation import check_bool, check_int
 
 from .corpus import Mention, context_of, read_corpus
 from .kb import KnowledgeBase
 from .kb_files import ENTITY_VECTORS, build_kb, corpus_vectors
+from .kb_format import KBFormatError
 from .linking import (
     COMBINATIONS,
     MAX_ALIAS_TOKENS,
@@ -66,6 +76,9 @@ from .linking import (
 from .word_profiles import WordContext, WordProfiles, context_tokens
 
 _cosines = cosines  # the name bench/cv_entitylinker.py imports
+
+KB_FILE = "kb.bin"
+"""The knowledge base's file in a saved model folder."""
 
 ALIAS_LABEL = "MENTION"
 """The label of the mentions the linker finds itself (the KB's aliases in the text)
@@ -94,6 +107,7 @@ class EntityLinkerTask(Task):
 
     name = "entity_linker"
     score_key = "accuracy"
+    metrics = ("accuracy", "ambiguous_accuracy")
     sample_files = ("arch_entitylinker", "train.jsonl", "dev.jsonl")
     provides = ("ents", "kb_ids")
 
@@ -115,8 +129,7 @@ class EntityLinkerTask(Task):
         type_weight: float = 0.0,
     ):
         check_combination(combination, tau_context, tau_words, words_scope, type_weight)
-        if isinstance(n_sents, bool) or not isinstance(n_sents, int) or n_sents < 0:
-            raise ValueError(f"n_sents must be an integer >= 0, got {n_sents!r}")
+        check_int("n_sents", n_sents, minimum=0)
         if kb_path is not None and (entities is not None or aliases is not None):
             raise ValueError("kb_path cannot be combined with entities or aliases: choose one")
         if entities is not None and aliases is None:
@@ -157,6 +170,7 @@ class EntityLinkerTask(Task):
         """Each trained-on entity's most frequent mention label ("softmax" with
         type_weight > 0), from initialize."""
         self._kb: Optional[KnowledgeBase] = None
+        self._kb_in_folder = False  # from_dict read a task.json whose KB is in KB_FILE
         # the "words" vectors of the entities the KB files give no vector for
         self._made_up: Dict[str, numpy.ndarray] = {}
         self._distance = CosineDistance(normalize=False)
@@ -168,12 +182,19 @@ class EntityLinkerTask(Task):
         """The knowledge base: loaded from the configured files on first use
         (the package's sample KB if none are configured)."""
         if self._kb is None:
+            if self._kb_in_folder:
+                raise ValueError(
+                    f"this task was restored from a model folder's task.json, whose knowledge "
+                    f"base is the folder's {KB_FILE}: call read_files(folder) after from_dict "
+                    "(arch_tok2vec.load does)"
+                )
             self._kb = self._load_kb()
         return self._kb
 
     def set_kb(self, kb: KnowledgeBase) -> None:
         """Use this knowledge base instead of the configured files."""
         self._kb = kb
+        self._kb_in_folder = False
 
     def _load_kb(self) -> KnowledgeBase:
         if self.kb_path is not None:
@@ -511,8 +532,9 @@ class EntityLinkerTask(Task):
     # -- persistence ----------------------------------------------------------
 
     def to_dict(self) -> Dict[str, Any]:
-        """The settings and the whole knowledge base (base64 of its bytes), so a
-        saved model links without the KB files."""
+        """The settings, and the name of the knowledge base's file (``KB_FILE``),
+        which ``write_files`` writes beside task.json so that a saved model links
+        without the KB files it was trained with."""
         return {
             "incl_prior": self.incl_prior,
             "incl_context": self.incl_context,
@@ -525,14 +547,20 @@ class EntityLinkerTask(Task):
             "type_weight": self.type_weight,
             "words": None if self.words is None else self.words.to_dict(),
             "types": self.types,
-            "kb": base64.b64encode(self.kb.to_bytes()).decode("ascii"),
+            "kb_file": KB_FILE,
         }
 
     def from_dict(self, data: Dict[str, Any]) -> "EntityLinkerTask":
-        self.incl_prior = bool(data["incl_prior"])
-        self.incl_context = bool(data["incl_context"])
-        self.propn_only = bool(data["propn_only"])
-        self.n_sents = int(data.get("n_sents", 0))
+        """Restore the settings, the word profiles, the labels and the knowledge base;
+        ValueError naming the key for a value of the wrong kind or range (as the
+        settings are checked, and ``WordProfiles.from_dict``)."""
+        incl_prior = check_bool("incl_prior", data["incl_prior"])
+        incl_context = check_bool("incl_context", data["incl_context"])
+        if not (incl_prior or incl_context):
+            raise ValueError("incl_prior and incl_context cannot both be false")
+        self.incl_prior, self.incl_context = incl_prior, incl_context
+        self.propn_only = check_bool("propn_only", data["propn_only"])
+        self.n_sents = check_int("n_sents", data.get("n_sents", 0), minimum=0)
         # models saved before these settings existed link with spaCy's rule
         combination = data.get("combination", "spacy")
         tau_context = data.get("tau_context", 0.1)
@@ -548,12 +576,95 @@ class EntityLinkerTask(Task):
         types = data.get("types")
         if types is not None and not isinstance(types, dict):
             raise ValueError(f"a saved task's types must be a dict, got {type(types).__name__}")
-        self.types = None if types is None else {str(k): str(v) for k, v in types.items()}
+        for entity, label in (types or {}).items():
+            if not (isinstance(label, str) and label and isinstance(entity, str) and entity):
+                raise ValueError(
+                    "types must map entity IDs to labels, both non-empty strings, got "
+                    f"{entity!r:.60}: {label!r:.60}"
+                )
+        self.types = None if types is None else dict(types)
         words = data.get("words")
         self.words = None if words is None else WordProfiles.from_dict(words)
         self._made_up = {}  # the saved KB's vectors are final
-        self._kb = KnowledgeBase(1).from_bytes(base64.b64decode(data["kb"]))
+        if "kb" in data:  # saved by 0.3.2 and older: the KB inside task.json
+            kb = data["kb"]
+            if not isinstance(kb, str):
+                raise ValueError(f"kb must be the knowledge base's bytes in base64, got {kb!r:.60}")
+            self._kb = KnowledgeBase(1).from_bytes(base64.b64decode(kb))
+            self._kb_in_folder = False
+            self._check_word_rows()
+        else:
+            if data["kb_file"] != KB_FILE:
+                raise ValueError(f"kb_file must be {KB_FILE!r}, got {data['kb_file']!r:.60}")
+            self._kb = None
+            self._kb_in_folder = True  # read_files maps it, then checks the word rows
         return self
+
+    def write_files(self, folder: Path) -> None:
+        """Write the knowledge base to ``KB_FILE`` in a model folder being saved
+        (format version 2, which ``read_files`` maps).
+
+        folder: The new model folder.
+        """
+        self.kb.to_disk(Path(folder) / KB_FILE)
+
+    def read_files(self, folder: Path) -> None:
+        """Map the knowledge base of a model folder read-only, after ``from_dict``
+        (nothing to do for a task.json that holds its KB). The file's CRC-32 is
+        checked unless the model folder's manifest verified its sha256 in this
+        process (``arch_tok2vec.verified_files``); its header and tables always.
+
+        folder: The model folder being loaded.
+        """
+        if not self._kb_in_folder:
+            return
+        path = Path(folder) / KB_FILE
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            raise ModelFileError(
+                path, "missing from the model folder (task.json names it)"
+            ) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFileError(
+                path, "is not a plain file (the files of a model folder cannot be links)"
+            )
+        try:
+            kb = KnowledgeBase.load(path, mmap=True, verify=False)
+            mapped = kb.mapped_file
+            assert mapped is not None
+            if (mapped.stat.st_dev, mapped.stat.st_ino) != (info.st_dev, info.st_ino):
+                raise ModelFileError(path, "was replaced while it was being opened")
+            if not _verified_on_load(mapped.stat):
+                kb.verify()
+        except KBFormatError as err:
+            raise ModelFileError(path, err.reason) from None
+        self._kb = kb
+        self._kb_in_folder = False
+        try:
+            self._check_word_rows()
+        except ValueError as err:
+            raise ModelFileError(Path(folder) / "task.json", str(err), key="words.rows") from None
+
+    def _check_word_rows(self) -> None:
+        """Refuse saved word profiles that name KB rows the restored KB does not have."""
+        if self.words is not None and len(self.words.rows) and self._kb is not None:
+            if self.words.rows[-1] >= self._kb.get_size_entities():
+                raise ValueError(
+                    f"words.rows names KB row {self.words.rows[-1]}, but the knowledge base "
+                    f"has {self._kb.get_size_entities()} entities"
+                )
+
+
+def _verified_on_load(stat: Any) -> bool:
+    """Whether the file with this ``os.fstat`` had its sha256 verified against a
+    model folder's manifest in this process (False with an arch-tok2vec that does
+    not record that: the KB file's own checksum is then checked)."""
+    try:
+        from arch_tok2vec.verified_files import is_verified
+    except ImportError:
+        return False
+    return is_verified(stat)
 
 
 def entity_linker_task(

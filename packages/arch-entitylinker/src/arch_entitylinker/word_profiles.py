@@ -2,11 +2,14 @@
 word signal of the task's "softmax" combination (``tau_words``)."""
 
 import base64
+import binascii
 import math
 import re
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy
+
+from arch_tok2vec.validation import check_int, check_labels
 
 _WORD_CHAR = re.compile(r"\w")
 
@@ -141,16 +144,61 @@ class WordProfiles:
         }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "WordProfiles":
-        return cls(
-            {token: i for i, token in enumerate(data["tokens"])},
-            _from_b64(data["df"], "<i4", "int32"),
-            int(data["n_contexts"]),
-            _from_b64(data["rows"], "<i8", "int64"),
-            _from_b64(data["starts"], "<i8", "int64"),
-            _from_b64(data["token_ids"], "<i4", "int32"),
-            _from_b64(data["weights"], "<f4", "float32"),
-        )
+    def from_dict(cls, data: Dict[str, Any], name: str = "words") -> "WordProfiles":
+        """Profiles saved by ``to_dict``, checked: ValueError naming the entry
+        (``name.tokens``, ``name.df``, ...) unless the tokens are distinct non-empty
+        strings, the arrays base64 of whole numbers of their type, and the arrays
+        fit together (a df per token between 0 and n_contexts; increasing KB rows;
+        each row's profile a run of increasing token ids with finite weights >= 0).
+
+        data: What a saved task.json holds under ``name``.
+        name: The key, for messages.
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"{name} must be an object (word profiles), got {data!r:.60}")
+        tokens = check_labels(f"{name}.tokens", data["tokens"])
+        n_contexts = check_int(f"{name}.n_contexts", data["n_contexts"], minimum=0)
+        df = _from_b64(data, "df", "<i4", "int32", name)
+        rows = _from_b64(data, "rows", "<i8", "int64", name)
+        starts = _from_b64(data, "starts", "<i8", "int64", name)
+        token_ids = _from_b64(data, "token_ids", "<i4", "int32", name)
+        weights = _from_b64(data, "weights", "<f4", "float32", name)
+        if len(df) != len(tokens):
+            raise ValueError(
+                f"{name}.df must hold one count per token ({len(tokens)}), got {len(df)}"
+            )
+        if ((df < 0) | (df > n_contexts)).any():
+            raise ValueError(f"{name}.df must be counts between 0 and n_contexts ({n_contexts})")
+        if (rows < 0).any() or (numpy.diff(rows) <= 0).any():
+            raise ValueError(f"{name}.rows must be KB rows (>= 0) in increasing order")
+        if (
+            len(starts) != len(rows) + 1
+            or starts[0] != 0
+            or starts[-1] != len(token_ids)
+            or (numpy.diff(starts) < 0).any()
+        ):
+            raise ValueError(
+                f"{name}.starts must give where each of the {len(rows)} profiles starts in "
+                f"token_ids ({len(token_ids)}): 0, then not decreasing, then "
+                f"{len(token_ids)}"
+            )
+        steps = numpy.diff(token_ids.astype("int64"))
+        firsts = starts[1:-1]  # where a profile starts, its token id may be any
+        steps[firsts[(firsts > 0) & (firsts < len(token_ids))] - 1] = 1
+        if (token_ids < 0).any() or (token_ids >= len(tokens)).any() or (steps <= 0).any():
+            raise ValueError(
+                f"{name}.token_ids must be token ids (0 to {len(tokens) - 1}), increasing "
+                "within each profile"
+            )
+        if len(weights) != len(token_ids):
+            raise ValueError(
+                f"{name}.weights must hold one weight per token id ({len(token_ids)}), got "
+                f"{len(weights)}"
+            )
+        if not (numpy.isfinite(weights) & (weights >= 0)).all():
+            raise ValueError(f"{name}.weights must be finite numbers >= 0")
+        vocab = {token: i for i, token in enumerate(tokens)}
+        return cls(vocab, df, n_contexts, rows, starts, token_ids, weights)
 
 
 def _idf(n_contexts: int, df: numpy.ndarray) -> numpy.ndarray:
@@ -162,5 +210,14 @@ def _b64(array: numpy.ndarray, dtype: str) -> str:
     return base64.b64encode(numpy.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
 
 
-def _from_b64(text: str, dtype: str, native: str) -> numpy.ndarray:
-    return numpy.frombuffer(base64.b64decode(text), dtype=dtype).astype(native)
+def _from_b64(data: Dict[str, Any], key: str, dtype: str, native: str, name: str) -> numpy.ndarray:
+    """The array saved under ``data[key]`` (base64 of ``dtype``), as ``native``;
+    ValueError naming ``name.key`` if it is not that."""
+    text = data[key]
+    try:
+        raw = base64.b64decode(text, validate=True) if isinstance(text, str) else None
+    except (binascii.Error, ValueError):
+        raw = None
+    if raw is None or len(raw) % numpy.dtype(dtype).itemsize:
+        raise ValueError(f"{name}.{key} must be base64 of {dtype} numbers, got {text!r:.60}")
+    return numpy.frombuffer(raw, dtype=dtype).astype(native)

@@ -21,6 +21,7 @@ example starts).
 import csv
 import glob
 import json
+import numbers
 import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -36,6 +37,7 @@ from arch_tok2vec.corpus_io import (
     read_lines,
     read_text,
 )
+from arch_tok2vec.validation import check_bool, check_labels
 
 
 class TextcatTask(Task):
@@ -48,13 +50,12 @@ class TextcatTask(Task):
     name = "textcat"
     sample_files = ("arch_textcat", "train.jsonl", "dev.jsonl")
     score_key = "macro_f"
+    metrics = ("accuracy", "macro_f", "micro_f", "macro_auc")
     provides = ("cats",)
 
     def __init__(self, exclusive_classes: bool = True, threshold: float = 0.5):
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
         self.exclusive = bool(exclusive_classes)
-        self.threshold = float(threshold)
+        self.threshold = _check_threshold(threshold)
         self.labels: List[str] = []
 
     # -- corpora -------------------------------------------------------------
@@ -88,6 +89,14 @@ class TextcatTask(Task):
                 f" ({', '.join(positive) or 'none'}); set exclusive_classes = false for "
                 "multi-label data",
             )
+
+    def stratum(self, example: Example) -> Optional[str]:
+        """Exclusive classes: the text's label (a held-out dev set keeps every
+        label's share); multi-label: None (a plain random split)."""
+        if not self.exclusive:
+            return None
+        cats = example.gold["cats"]
+        return max(sorted(cats), key=lambda label: cats[label]) if cats else None
 
     def check(self, examples: Sequence[Example], path: Path) -> None:
         known = set(self.labels)
@@ -186,9 +195,19 @@ class TextcatTask(Task):
         }
 
     def from_dict(self, data: Dict[str, Any]) -> "TextcatTask":
-        self.labels = list(data["labels"])
-        self.exclusive = bool(data["exclusive_classes"])
-        self.threshold = float(data["threshold"])
+        """Restore the labels and settings; ValueError naming the key if the labels
+        are not distinct non-empty strings (at least 2 for exclusive classes),
+        exclusive_classes is not a boolean or the threshold not strictly between 0
+        and 1."""
+        labels = check_labels("labels", data["labels"])
+        exclusive = check_bool("exclusive_classes", data["exclusive_classes"])
+        if exclusive and len(labels) < 2:
+            raise ValueError(
+                f"labels must hold at least 2 labels when exclusive_classes is true, got "
+                f"{len(labels)}"
+            )
+        threshold = _check_threshold(data["threshold"])
+        self.labels, self.exclusive, self.threshold = labels, exclusive, threshold
         return self
 
 
@@ -199,6 +218,13 @@ def textcat_task(exclusive_classes: bool = True, threshold: float = 0.5) -> Text
     threshold: In multi-label mode, the score from which a label counts as predicted.
     """
     return TextcatTask(exclusive_classes, threshold)
+
+
+def _check_threshold(value: Any) -> float:
+    """A threshold strictly between 0 and 1 (ValueError naming the setting)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < 1:
+        raise ValueError(f"threshold must be between 0 and 1, got {value!r}")
+    return float(value)
 
 
 def _error(gold: Dict[str, Any], message: str) -> CorpusError:

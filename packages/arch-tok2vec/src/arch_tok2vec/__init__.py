@@ -3,7 +3,7 @@ the lightweight Doc and the ``archs`` command line of the arch family."""
 
 from .about import __version__
 from .doc import Doc, Span, Token
-from .model_files import ModelFileError
+from .model_file_error import ModelFileError
 from .pipeline import Pipeline, load
 from .registry import registry
 from .task import CorpusError, CorpusWarning, Example, Task

@@ -13,12 +13,12 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import catalogue
 
+from .model_versions import installed_version
 from .suggest import close_matches
 
 if sys.version_info >= (3, 10):
-    from importlib.metadata import PackageNotFoundError, entry_points, version
+    from importlib.metadata import entry_points
 else:  # pragma: no cover
-    from importlib.metadata import PackageNotFoundError, version
     from importlib.metadata import entry_points as _entry_points
 
     def entry_points(*, group: str) -> List:
@@ -39,6 +39,7 @@ FAMILIES: Dict[str, Dict[str, Tuple[str, ...]]] = {
             "arch.BiLSTMEncoder.v1",
         ),
         "layers": ("spacy.FeatureExtractor.v1", "spacy.CharEmbed.v1", "spacy.StaticVectors.v1"),
+        "batchers": ("spacy.batch_by_words.v1", "spacy.batch_by_sequence.v1"),
     },
     "arch-tagger": {
         "architectures": ("spacy.Tagger.v1",),
@@ -107,14 +108,6 @@ def provider(registry_name: str, name: str) -> Optional[str]:
         if name in registries.get(registry_name, ()):
             return dist
     return None
-
-
-def installed_version(dist: str) -> Optional[str]:
-    """The installed version of a distribution, or None when it is not installed."""
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return None
 
 
 def known_names(registry_name: str) -> Set[str]:

@@ -91,6 +91,26 @@ def count_weights(model: Model) -> List[LayerWeights]:
     return found
 
 
+def weights_held(model: Model) -> int:
+    """The number of weights ``model`` holds now: the parameters its layers have set,
+    and those of the models its shims wrap (e.g. a PyTorch module)."""
+    total = 0
+    for node in model.walk():
+        total += sum(
+            int(node.get_param(name).size) for name in node.param_names if node.has_param(name)
+        )
+        total += sum(shim_weights(shim) for shim in node.shims)
+    return total
+
+
+def shim_weights(shim: Any) -> int:
+    """The number of weights a shim's wrapped model (e.g. a PyTorch module) holds."""
+    parameters = getattr(getattr(shim, "_model", None), "parameters", None)
+    if not callable(parameters):
+        return 0
+    return sum(int(weights.numel()) for weights in parameters())
+
+
 def available_memory() -> Optional[int]:
     """Bytes of memory this process can still use: the kernel's MemAvailable,
     capped by a cgroup limit; total physical memory where neither is readable;

@@ -19,23 +19,83 @@ spaces), so a changed byte anywhere in any file, the manifest included, is caugh
 name (plain names only), the versions, that the folder holds exactly the listed files
 (hidden names aside), and each file's size and checksum. Every failure raises
 ``ModelFileError`` naming the file (and the key or block).
+
+The other checks live beside it: ``config_references`` (the registries a loaded
+config may name), ``model_versions`` (the versions that wrote a folder and which
+are refused), ``saved_json`` (parsing the JSON files; naming the key of task.json at
+fault) and ``model_file_error`` (``ModelFileError``). Their public names are
+importable from here too.
 """
 
 import errno
 import hashlib
 import json
-import math
 import os
-import platform
 import re
 import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
+from . import verified_files
 from .about import __version__
 from .atomic_folder import sync_file, write_file
+from .config_references import (
+    NESTED_REGISTRIES,
+    ROOT_REGISTRIES,
+    check_config,
+    disallowed_references,
+    references,
+)
+from .model_file_error import ModelFileError
+from .model_versions import (
+    MINOR_ONLY,
+    UNCHECKED_VERSIONS,
+    check_versions,
+    installed_version,
+    is_newer,
+    release,
+    version_problem,
+    versions_for,
+)
+from .saved_json import Tracked, first_difference, parse_json
+
+__all__ = [
+    "CONFIG",
+    "CORE",
+    "FORMAT",
+    "MANIFEST",
+    "MAX_MANIFEST_BYTES",
+    "META",
+    "MINOR_ONLY",
+    "NESTED_REGISTRIES",
+    "ROOT_REGISTRIES",
+    "TASK",
+    "UNCHECKED_VERSIONS",
+    "WEIGHTS",
+    "ModelFileError",
+    "Tracked",
+    "VerifiedFolder",
+    "bad_name",
+    "check_config",
+    "check_meta",
+    "check_replaceable",
+    "check_versions",
+    "digest",
+    "disallowed_references",
+    "first_difference",
+    "installed_version",
+    "is_newer",
+    "manifest_bytes",
+    "parse_json",
+    "read_folder",
+    "references",
+    "release",
+    "version_problem",
+    "versions_for",
+    "write_manifest",
+]
 
 MANIFEST = "manifest.json"
 FORMAT = "arch-model-folder/1"
@@ -44,46 +104,7 @@ CORE = (CONFIG, WEIGHTS, TASK, META)
 """The files every model folder has, read into memory by ``read_folder``."""
 MAX_MANIFEST_BYTES = 1 << 20
 
-ROOT_REGISTRIES = {"task": ("tasks",), "model": ("architectures", "layers")}
-"""The registries the root of each block resolved on load may name."""
-NESTED_REGISTRIES = ("architectures", "layers", "initializers", "span_getters")
-"""The registries the blocks nested in [task] and [model] may name: functions that
-build models, layers, initial weights and span getters. Nothing else (no readers,
-no assets such as spacy.KBFromFile.v1, no vectors loaders) is resolved from a
-loaded model's config."""
-
-UNCHECKED_VERSIONS = ("python", "numpy")
-"""Recorded for information; a model does not depend on them (arrays are stored
-little-endian with their dtype)."""
-MINOR_ONLY = ("thinc",)
-"""Compared by major.minor: thinc changes its serialization only in minor releases."""
-
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_RELEASE = re.compile(r"^v?(\d+(?:\.\d+)*)")
-
-
-class ModelFileError(ValueError):
-    """A model folder that fails a check on load; the message names the file and,
-    where it applies, the key (JSON) or block (config).
-
-    path: The file (or folder) at fault.
-    message: What is wrong, and how to fix it where there is a fix.
-    key: The JSON key at fault (dotted for nested keys), if any.
-    block: The config block at fault, e.g. "model.tok2vec", if any.
-    """
-
-    def __init__(
-        self, path: Any, message: str, key: Optional[str] = None, block: Optional[str] = None
-    ):
-        self.path = str(path)
-        self.key = key
-        self.block = block
-        where = self.path
-        if key is not None:
-            where += f", key {key!r}"
-        if block is not None:
-            where += f", block [{block}]"
-        super().__init__(f"{where}: {message}")
 
 
 # -- names ----------------------------------------------------------------------
@@ -107,181 +128,6 @@ def bad_name(name: Any) -> Optional[str]:
     if any(ord(c) < 32 for c in name):
         return f"{name!r} has control characters"
     return None
-
-
-# -- config references -----------------------------------------------------------
-
-
-def references(node: Any, block: str) -> Iterator[Tuple[str, str, Any]]:
-    """Every ``@registry = name`` reference in a config block and the blocks (and
-    inline values) nested in it, as (block, registry, name).
-
-    node: The block (a dict), as parsed.
-    block: Its dotted name, e.g. "model".
-    """
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if isinstance(key, str) and key.startswith("@"):
-                yield block, key[1:], value
-        for key, value in node.items():
-            if isinstance(value, (dict, list)):
-                yield from references(value, f"{block}.{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from references(value, f"{block}[{i}]")
-
-
-def disallowed_references(config: Any) -> List[Tuple[str, str]]:
-    """The references of [task] and [model] that a saved model may not make, as
-    (block, what is wrong); also a missing [task] or [model] block.
-
-    config: The parsed (interpolated) training config.
-    """
-    found: List[Tuple[str, str]] = []
-    for root, allowed_at_root in ROOT_REGISTRIES.items():
-        node = config.get(root) if isinstance(config, dict) else None
-        if not isinstance(node, dict):
-            found.append((root, f"there is no [{root}] block"))
-            continue
-        if not any(isinstance(key, str) and key.startswith("@") for key in node):
-            names = " or ".join(f"@{name}" for name in allowed_at_root)
-            found.append((root, f"[{root}] must name a registered function ({names})"))
-        for block, registry_name, name in references(node, root):
-            allowed = allowed_at_root if block == root else NESTED_REGISTRIES
-            if registry_name not in allowed or not isinstance(name, str):
-                listed = ", ".join(f"@{r}" for r in allowed)
-                found.append(
-                    (
-                        block,
-                        f"@{registry_name} = {name!r} is not allowed in a model folder "
-                        f"(here only {listed}: a loaded model runs no reader, asset or "
-                        "other function that could touch files or the network)",
-                    )
-                )
-    return found
-
-
-def check_config(config: Any, path: Any) -> None:
-    """Refuse a loaded config whose [task] or [model] names registries other than
-    the allowed ones (ModelFileError naming ``path`` and the block).
-
-    config: The parsed config.
-    path: The config.cfg it was read from.
-    """
-    for block, message in disallowed_references(config):
-        raise ModelFileError(path, message, block=block)
-
-
-# -- versions ----------------------------------------------------------------------
-
-
-def versions_for(config: Any) -> Dict[str, str]:
-    """The versions that write a model: Python, numpy, thinc, arch-tok2vec and every
-    installed distribution that declares a function named in [task] or [model].
-
-    config: The training config.
-    """
-    import numpy
-    import thinc
-
-    from .introspect import registered
-
-    found = {
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "thinc": thinc.__version__,
-        "arch-tok2vec": __version__,
-    }
-    providers = {(item.registry, item.name): item for item in registered()}
-    for root in ROOT_REGISTRIES:
-        for _, registry_name, name in references(config.get(root, {}), root):
-            item = providers.get((registry_name, name))
-            if item is not None and item.package not in ("?", "arch-tok2vec"):
-                found[item.package] = item.version
-    return dict(sorted(found.items()))
-
-
-def installed_version(package: str) -> Optional[str]:
-    """The installed version of a distribution (None: not installed).
-
-    package: The distribution's name, e.g. "arch-tagger".
-    """
-    from importlib.metadata import PackageNotFoundError, version
-
-    if package == "arch-tok2vec":
-        return __version__
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return None
-
-
-def release(version: str) -> Tuple[int, ...]:
-    """The release numbers of a version string ("0.3.2rc1" -> (0, 3, 2)); () if it
-    has none.
-
-    version: A version string.
-    """
-    match = _RELEASE.match(version.strip()) if isinstance(version, str) else None
-    return tuple(int(x) for x in match.group(1).split(".")) if match else ()
-
-
-def is_newer(saved: str, installed: str, depth: Optional[int] = None) -> bool:
-    """Whether ``saved`` is a later release than ``installed`` (comparing the first
-    ``depth`` numbers only, if given; pre-release tags are ignored).
-
-    saved: The version that wrote the model.
-    installed: The version installed here.
-    depth: How many numbers to compare (None: all).
-    """
-    a, b = release(saved)[:depth], release(installed)[:depth]
-    width = max(len(a), len(b))
-    return a + (0,) * (width - len(a)) > b + (0,) * (width - len(b))
-
-
-def version_problem(package: str, saved: Any) -> Optional[str]:
-    """Why a model written with ``package`` at version ``saved`` cannot be loaded
-    here (None: it can). Python and numpy are not checked; thinc is compared by
-    major.minor; every other distribution by its full release: a newer release than
-    the installed one, or one not installed, is refused.
-
-    package: The distribution's name.
-    saved: The version recorded when the model was saved.
-    """
-    if not isinstance(saved, str) or not release(saved):
-        return f"{saved!r} is not a version"
-    if package in UNCHECKED_VERSIONS:
-        return None
-    installed = installed_version(package)
-    if installed is None:
-        return (
-            f"the model was written with {package} {saved}, which is not installed "
-            f"here: pip install '{package}>={saved}'"
-        )
-    depth = 2 if package in MINOR_ONLY else None
-    if is_newer(saved, installed, depth):
-        return (
-            f"the model was written with {package} {saved}, newer than the {package} "
-            f"{installed} installed here, which may not read it correctly: upgrade with "
-            f"pip install -U '{package}>={saved}'"
-        )
-    return None
-
-
-def check_versions(versions: Any, path: Any, key: str) -> None:
-    """Refuse a model written by a release that ``version_problem`` refuses
-    (ModelFileError naming the file, the key, the package, both versions and the fix).
-
-    versions: The recorded {distribution: version}.
-    path: The file they were read from.
-    key: The key holding them, for messages.
-    """
-    if not isinstance(versions, dict):
-        raise ModelFileError(path, "must be an object of versions", key=key)
-    for package, saved in versions.items():
-        problem = version_problem(package, saved)
-        if problem is not None:
-            raise ModelFileError(path, problem, key=f"{key}.{package}")
 
 
 # -- the manifest ------------------------------------------------------------------
@@ -406,10 +252,14 @@ class _Folder:
             return os.open(name, flags, dir_fd=self.fd)
         return os.open(self.path / name, flags)
 
-    def read(self, name: str, limit: Optional[int], keep: bool = True) -> Tuple[bytes, int, str]:
+    def read(
+        self, name: str, limit: Optional[int], keep: bool = True, expected: Optional[str] = None
+    ) -> Tuple[bytes, int, str]:
         """(content if ``keep``, size, sha256) of a plain file of at most ``limit``
         bytes (None: its size when opened); ModelFileError if it is missing, not a
-        plain file or larger."""
+        plain file or larger. A file not kept whose sha256 is ``expected`` (the
+        manifest's) is recorded in ``verified_files``, and not read again while it
+        stays the same file."""
         path = self.path / name
         try:
             info = self.lstat(name)
@@ -439,6 +289,10 @@ class _Folder:
         chunks: List[bytes] = []
         size = 0
         try:
+            before = os.fstat(fd)
+            if not keep and expected is not None and verified_files.checksum(before) == expected:
+                return b"", before.st_size, expected
+            started = verified_files.now_ns()
             while size <= limit:
                 chunk = os.read(fd, min(1 << 20, limit + 1 - size))
                 if not chunk:
@@ -447,6 +301,8 @@ class _Folder:
                 size += len(chunk)
                 if keep:
                     chunks.append(chunk)
+            if not keep and sha.hexdigest() == expected:
+                verified_files.record(before, os.fstat(fd), expected, started)
         except OSError as err:
             raise ModelFileError(path, f"cannot be read: {err.strerror or err}") from None
         finally:
@@ -513,7 +369,9 @@ def _read_verified(path: Path, folder: _Folder) -> VerifiedFolder:
         )
     contents: Dict[str, bytes] = {}
     for name, entry in files.items():
-        data, size, checksum = folder.read(name, entry["size"], keep=name in CORE)
+        data, size, checksum = folder.read(
+            name, entry["size"], keep=name in CORE, expected=entry["sha256"]
+        )
         if size != entry["size"]:
             raise ModelFileError(
                 path / name,
@@ -602,96 +460,3 @@ def check_meta(data: bytes, path: Path) -> Dict[str, Any]:
         if problem is not None:
             raise ModelFileError(path, problem, key="arch_tok2vec")
     return meta
-
-
-def parse_json(data: bytes, path: Any) -> Any:
-    """Parse a JSON file's bytes (UTF-8); ModelFileError naming the file, line and
-    column if they are not JSON.
-
-    data: The bytes.
-    path: The file, for messages.
-    """
-    try:
-        text = data.decode("utf8")
-    except UnicodeDecodeError as err:
-        raise ModelFileError(path, f"not UTF-8 text (byte {err.start})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ModelFileError(
-            path, f"not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
-        ) from None
-    except RecursionError:
-        raise ModelFileError(path, "not valid JSON: nested too deeply") from None
-
-
-# -- reading task.json -------------------------------------------------------------------
-
-
-class Tracked(dict):
-    """A JSON object that remembers the last key read from it or from an object
-    nested in it (as a dotted path), so that an error raised while a task reads
-    task.json can name the key it was reading."""
-
-    def __init__(
-        self,
-        data: Optional[Dict[str, Any]] = None,
-        trail: Optional[List[str]] = None,
-        prefix: str = "",
-    ):
-        self._trail = trail if trail is not None else [""]
-        self._prefix = prefix
-        items = (data or {}).items()
-        super().__init__({k: _tracked(v, self._trail, f"{prefix}{k}.") for k, v in items})
-
-    def __getitem__(self, key: Any) -> Any:
-        self._trail[0] = f"{self._prefix}{key}"
-        return super().__getitem__(key)
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self._trail[0] = f"{self._prefix}{key}"
-        return super().get(key, default)
-
-
-def _tracked(value: Any, trail: List[str], prefix: str) -> Any:
-    if isinstance(value, dict):
-        return Tracked(value, trail, prefix)
-    if isinstance(value, list):
-        return [_tracked(v, trail, f"{prefix}{i}.") for i, v in enumerate(value)]
-    return value
-
-
-def first_difference(stored: Any, restored: Any, prefix: str = "") -> Optional[str]:
-    """The dotted key of the first value of ``stored`` that ``restored`` does not
-    give back equal (same JSON type and value; keys only in ``stored`` are skipped,
-    as are keys a task no longer writes); None if there is none.
-
-    stored: What task.json holds.
-    restored: What the task's to_dict() gives after reading it, through JSON.
-    """
-    if isinstance(stored, dict) and isinstance(restored, dict):
-        for key, value in stored.items():
-            if key in restored:
-                found = first_difference(value, restored[key], f"{prefix}{key}.")
-                if found is not None:
-                    return found
-        return None
-    if isinstance(stored, list) and isinstance(restored, list):
-        if len(stored) != len(restored):
-            return prefix.rstrip(".") or "(top)"
-        for i, (a, b) in enumerate(zip(stored, restored)):
-            found = first_difference(a, b, f"{prefix}{i}.")
-            if found is not None:
-                return found
-        return None
-    if _is_number(stored) and _is_number(restored):
-        if stored == restored or (math.isnan(stored) and math.isnan(restored)):
-            return None
-        return prefix.rstrip(".") or "(top)"
-    if type(stored) is not type(restored) or stored != restored:
-        return prefix.rstrip(".") or "(top)"
-    return None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

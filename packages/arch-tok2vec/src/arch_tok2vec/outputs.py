@@ -1,16 +1,19 @@
 """The output folder of a training run: what it already holds, and the rule that
 nothing in it is replaced silently.
 
-A run writes ``model-best`` and ``model-last`` into its output folder. A folder
-that already holds anything is refused before training starts, naming what is
-there, unless the caller asked to overwrite it; then the old models are replaced
-by the run's first save, and the log says so.
+A run writes ``model-best``, ``model-last`` and its log ``train.jsonl`` into its
+output folder. A folder that already holds anything is refused before training
+starts, naming what is there, unless the caller asked to overwrite it; then the
+old models and log are replaced by the run's first evaluation, and the run's
+messages say so.
 """
 
 import datetime
 import json
 from pathlib import Path
 from typing import Any, Dict, List
+
+from .training_log import LOG_FILE, read_log
 
 MODEL_FOLDERS = ("model-best", "model-last")
 """The model folders a training run writes into its output folder."""
@@ -66,7 +69,10 @@ def describe_folder(path: Path) -> Dict[str, str]:
 
 def describe_entry(entry: Path) -> str:
     """A model folder as "model-best (task tagger, tag_acc 0.8412, epoch 4, saved
-    2026-12-05)"; other entries as "a file NAME" / "a folder NAME"."""
+    2026-12-05)"; a run's log as "train.jsonl (the log of 12 evaluations, the last
+    at step 600)"; other entries as "a file NAME" / "a folder NAME"."""
+    if entry.name == LOG_FILE and entry.is_file():
+        return _describe_log(entry)
     meta_path = entry / "meta.json"
     if entry.is_dir() and meta_path.is_file():
         try:
@@ -80,13 +86,28 @@ def describe_entry(entry: Path) -> str:
     return f"a {kind} {entry.name}"
 
 
+def _describe_log(entry: Path) -> str:
+    try:
+        records = read_log(entry)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return f"{entry.name} (a training log that cannot be read)"
+    steps = [r.get("step") for r in records if isinstance(r, dict)]
+    if not steps:
+        return f"{entry.name} (an empty training log)"
+    return f"{entry.name} (the log of {len(steps)} evaluations, the last at step {steps[-1]})"
+
+
 def _meta_facts(meta: Dict[str, Any]) -> List[str]:
     facts = []
     if isinstance(meta.get("task"), str):
         facts.append(f"task {meta['task']}")
     scores: Dict[str, Any] = meta["scores"] if isinstance(meta.get("scores"), dict) else {}
     key = meta.get("score_key")
-    if key not in scores:
+    selected_by = meta.get("selected_by")
+    if isinstance(selected_by, str) and selected_by not in scores and _number(meta.get("score")):
+        facts.append(f"{selected_by} {meta['score']:.4f}")
+        key = None
+    elif key not in scores:
         key = next((k for k, v in scores.items() if isinstance(v, float)), None)
     if key is not None and isinstance(scores.get(key), (int, float)):
         facts.append(f"{key} {scores[key]:.4f}")
@@ -105,3 +126,7 @@ def join_descriptions(items: List[str]) -> str:
     if len(shown) == 1:
         return shown[0]
     return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -24,24 +24,23 @@ from thinc.api import Config, Model
 
 from .about import __version__
 from .atomic_folder import replace_folder, siblings, write_file
+from .config_references import check_config, disallowed_references
+from .distribution_names import name_problem
 from .doc import Doc
+from .installed_models import model_folder
+from .model_file_error import ModelFileError
 from .model_files import (
     CONFIG,
     META,
     TASK,
     WEIGHTS,
-    ModelFileError,
-    Tracked,
     VerifiedFolder,
-    check_config,
     check_replaceable,
-    disallowed_references,
-    first_difference,
-    parse_json,
     read_folder,
-    versions_for,
     write_manifest,
 )
+from .model_versions import versions_for
+from .saved_json import Tracked, first_difference, parse_json
 from .task import Example, Task
 
 FILES = (CONFIG, WEIGHTS, TASK, META)
@@ -126,19 +125,31 @@ class Pipeline:
 
 
 def load(path: Union[str, Path], *, allow_unverified: bool = False) -> Pipeline:
-    """Load a model folder written by ``archs train`` (or ``Pipeline.to_disk``).
+    """Load a model folder written by ``archs train`` (or ``Pipeline.to_disk``), or an
+    installed model by its name.
 
     path: The folder. If it is missing because a save was interrupted between its
         two renames (systems without an atomic exchange), the complete copy that
-        save left beside it is loaded, with a warning.
+        save left beside it is loaded, with a warning. A string that names no
+        folder is looked up as the name of an installed model (a distribution made
+        by ``archs package``, found through the ``arch_models`` entry points), whose
+        folder is verified like any other.
     allow_unverified: Load a folder saved before manifests existed (no
         manifest.json), with a warning, instead of refusing it. Nothing in such a
         folder can be verified: use it only for folders you trust, and save them
         again to add a manifest.
     Raises ModelFileError (a ValueError) naming the file, and the key or config
-    block, when a check fails or a file cannot be read.
+    block, when a check fails or a file cannot be read; naming the path and the
+    close model names when neither a folder nor an installed model is found.
     """
-    folder = _read(Path(path), allow_unverified)
+    return from_folder(_read(path, allow_unverified))
+
+
+def from_folder(folder: VerifiedFolder) -> Pipeline:
+    """Build the pipeline a verified model folder holds (see ``load``).
+
+    folder: What ``model_files.read_folder`` returned for the folder.
+    """
     config_path = folder.path / CONFIG
     config = _parse_config(folder.contents[CONFIG], config_path)
     check_config(config, config_path)
@@ -162,9 +173,11 @@ def load(path: Union[str, Path], *, allow_unverified: bool = False) -> Pipeline:
     return Pipeline(config, model, task, meta)
 
 
-def _read(path: Path, allow_unverified: bool) -> VerifiedFolder:
-    """The verified folder at ``path``, or the complete copy an interrupted save left
-    beside it if ``path`` is missing."""
+def _read(given: Union[str, Path], allow_unverified: bool) -> VerifiedFolder:
+    """The verified folder at ``given``; or the complete copy an interrupted save left
+    beside it if ``given`` is missing; or the folder of the installed model called
+    ``given`` (a string naming no folder)."""
+    path = Path(given)
     if not os.path.lexists(path):
         for candidate in siblings(path):
             try:
@@ -178,6 +191,11 @@ def _read(path: Path, allow_unverified: bool) -> VerifiedFolder:
                 stacklevel=3,
             )
             return folder
+        if isinstance(given, str) and name_problem(given) is None:
+            installed, why = model_folder(given)
+            if installed is None:
+                raise ModelFileError(given, f"no such model folder, and {why}")
+            return read_folder(installed, allow_unverified)
     return read_folder(path, allow_unverified)
 
 
@@ -238,11 +256,23 @@ def _restore_task(task: Task, raw: bytes, path: Path) -> None:
 
 def _blamed(err: Exception, data: Dict[str, Any], last: str) -> Optional[str]:
     """The key an error from ``Task.from_dict`` is about: the one its message starts
-    with (e.g. "combination must be one of ..."), else the last key the task read."""
-    match = re.match(r"^(\w+)", str(err))
-    if match and match.group(1) in data:
-        return match.group(1)
-    return last or None
+    with (e.g. "combination must be one of ...", or a dotted key such as "words.df"
+    or "moves.2": the longest part of it that task.json holds), else the last key
+    the task read."""
+    match = re.match(r"^\w+(?:\.\w+)*", str(err))
+    found: List[str] = []
+    node: Any = data
+    for part in match.group(0).split(".") if match else ():
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif (
+            isinstance(node, list) and part.isdecimal() and len(part) < 10 and int(part) < len(node)
+        ):
+            node = node[int(part)]
+        else:
+            break
+        found.append(part)
+    return ".".join(found) if found else last or None
 
 
 def _restore_weights(model: Model, data: bytes, path: Path) -> None:

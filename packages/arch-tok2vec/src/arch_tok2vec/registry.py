@@ -43,13 +43,14 @@ class registry(thinc_registry):
     """thinc's registry plus spaCy's model registries and arch's own.
 
     ``registry.resolve(config)`` builds every ``@architectures``, ``@layers``,
-    ``@assets``, ``@misc`` and ``@span_getters`` block of a config.
+    ``@assets``, ``@misc``, ``@span_getters`` and ``@batchers`` block of a config.
     """
 
     architectures = _Registry(("spacy", "architectures"), "arch_architectures")
     assets = catalogue.create("spacy", "assets", entry_points=True)
     misc = catalogue.create("spacy", "misc", entry_points=True)
     span_getters = _Registry(("spacy", "span_getters"), "arch_span_getters")
+    batchers = _Registry(("spacy", "batchers"), "arch_batchers")
     tasks = catalogue.create("arch", "tasks", entry_points=True)
     readers = catalogue.create("arch", "readers", entry_points=True)
 
@@ -78,6 +79,7 @@ REGISTRY_GROUPS = {
     "assets": "spacy_assets",
     "misc": "spacy_misc",
     "span_getters": "spacy_span_getters",
+    "batchers": "spacy_batchers",
     "layers": "thinc_layers",
     "tasks": "arch_tasks",
     "readers": "arch_readers",
@@ -88,6 +90,7 @@ REGISTRY_GROUPS = {
 ARCH_ONLY_GROUPS = {
     "architectures": "arch_architectures",
     "span_getters": "arch_span_getters",
+    "batchers": "arch_batchers",
 }
 """Registries that also read a group spaCy does not: for names we provide that
 are not drop-ins for a spaCy plugin's function of the same name."""

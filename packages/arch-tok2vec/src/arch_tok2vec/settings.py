@@ -8,7 +8,8 @@ are defined here:
 - ``[paths]``: ``train`` and ``dev`` (file paths or null), plus any path the config
   refers to elsewhere as ``${paths.NAME}``;
 - ``[system]``: ``seed``;
-- ``[training]``: the keys of ``TRAINING_DEFAULTS`` and the ``optimizer`` block.
+- ``[training]``: the keys of ``TRAINING_SETTINGS`` (``batcher`` and ``optimizer``
+  are blocks).
 
 A key that is not one of these, a setting that is not a finite number where a
 number is expected, or an override (``--system.sed 3``) of a setting the config
@@ -18,28 +19,100 @@ when the config is checked before interpolation, as ``archs train`` does.
 """
 
 import inspect
+import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from .suggest import did_you_mean
 
-TRAINING_DEFAULTS: Dict[str, Any] = {
-    "max_epochs": 10,
-    "max_steps": 0,
-    "max_seconds": 0,
-    "patience": 3,
-    "batch_size": 32,
-    "dropout": 0.1,
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of a plain config section, as docs/training.md lists it.
+
+    default: The value used when the config leaves the key out.
+    kind: What it takes, as the docs' Type column says it.
+    about: What it means, in a few words (``archs train --help``).
+    shown: The default as the docs' Default column writes it (None: the
+        default in config syntax).
+    """
+
+    default: Any
+    kind: str
+    about: str
+    shown: Optional[str] = None
+
+    @property
+    def default_text(self) -> str:
+        """The default as written in the docs."""
+        return self.shown if self.shown is not None else config_literal(self.default)
+
+
+PATHS_SETTINGS: Dict[str, Setting] = {
+    "train": Setting(None, "path or null", "training corpus; null with dev null: the sample"),
+    "dev": Setting(None, "path or null", "dev corpus that selects model-best"),
 }
-"""The [training] settings and their defaults (the ``optimizer`` block aside)."""
+"""The [paths] keys (other keys are allowed when the config refers to them)."""
+
+SYSTEM_SETTINGS: Dict[str, Setting] = {
+    "seed": Setting(0, "int", "random seed: initialization, shuffling, dropout, dev_fraction"),
+}
+"""The [system] keys."""
+
+DEFAULT_OPTIMIZER: Dict[str, Any] = {
+    "@optimizers": "Adam.v1",
+    "learn_rate": 0.001,
+    "beta1": 0.9,
+    "beta2": 0.999,
+    "eps": 1e-08,
+    "L2": 0.01,
+    "L2_is_weight_decay": True,
+    "grad_clip": 1.0,
+    "use_averages": False,
+}
+"""arch's optimizer: spaCy 3.8's (``spacy init config`` writes it). Used when a
+config has no [training.optimizer], and it fills the settings an ``Adam.v1``
+block leaves out, as spaCy's config does (thinc's own ``Adam.v1`` defaults are
+L2 = 0 and use_averages = true)."""
+
+TRAINING_SETTINGS: Dict[str, Setting] = {
+    "max_epochs": Setting(10, "int", "stop after this many epochs; 0: no limit"),
+    "max_steps": Setting(0, "int", "stop after this many updates; 0: no limit"),
+    "max_seconds": Setting(0, "float", "stop after this many seconds; 0: no limit"),
+    "patience": Setting(
+        3, "int", "stop after this many epochs (steps with eval_frequency) without gain; 0: never"
+    ),
+    "eval_frequency": Setting(0, "int", "score dev every N updates; 0: after each epoch"),
+    "score_weights": Setting(
+        None, "dict or null", "{metric: weight} whose sum selects model-best; null: task's key"
+    ),
+    "batch_size": Setting(32, "int", "documents per update (unless [training.batcher])"),
+    "batcher": Setting(None, "block or null", "[training.batcher], e.g. spacy.batch_by_words.v1"),
+    "accumulate_gradient": Setting(1, "int", "sub-batches added up into one update"),
+    "dropout": Setting(0.1, "float", "dropout rate while training, in [0, 1)"),
+    "dev_fraction": Setting(0.0, "float", "share of train held out as dev when dev is null"),
+    "optimizer": Setting(
+        DEFAULT_OPTIMIZER, "block", "[training.optimizer]; absent: spaCy's Adam.v1", "Adam.v1"
+    ),
+}
+"""The [training] keys, in the order docs/training.md lists them."""
+
+TRAINING_BLOCKS = ("batcher", "optimizer")
+"""The [training] keys that hold a block of a registered function."""
+
+TRAINING_DEFAULTS: Dict[str, Any] = {
+    key: setting.default for key, setting in TRAINING_SETTINGS.items() if key not in TRAINING_BLOCKS
+}
+"""The plain [training] settings and their defaults (the blocks aside)."""
 
 SECTIONS: Dict[str, Optional[Tuple[str, ...]]] = {
-    "paths": ("train", "dev"),
-    "system": ("seed",),
+    "paths": tuple(PATHS_SETTINGS),
+    "system": tuple(SYSTEM_SETTINGS),
     "task": None,
     "model": None,
-    "training": (*TRAINING_DEFAULTS, "optimizer"),
+    "training": tuple(TRAINING_SETTINGS),
 }
 """The top-level sections of a training config: a plain section's keys, or None
 for a block of a registered function (checked against the function's parameters)."""
@@ -278,3 +351,8 @@ def _parameters(func: Any) -> Optional[List[str]]:
         if param.kind != param.VAR_POSITIONAL:
             params.append(param.name)
     return params
+
+
+def config_literal(value: Any) -> str:
+    """A value as a config file writes it (null, true, 0.1, "text", {...})."""
+    return json.dumps(value)

@@ -9,7 +9,7 @@ in the config's ``[task]`` block and drives it with the shared loop in
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple
 
 from thinc.api import Model
 
@@ -40,11 +40,14 @@ class Example:
 class Task:
     """Base class of the training tasks. Subclasses fill in the methods.
 
-    ``score_key`` names the metric that selects the best model.
+    ``score_key`` names the metric that selects the best model by default;
+    ``metrics`` lists every score ``score`` returns that may select it
+    (``[training] score_weights`` may weight any of them).
     """
 
     name: str = "task"
     score_key: str = "score"
+    metrics: Tuple[str, ...] = ()
     # The embedded sample corpus: (package, train file, dev file) in <package>/sample/.
     sample_files: Tuple[str, str, str] = ("", "", "")
     provides: Tuple[str, ...] = ()
@@ -94,6 +97,12 @@ class Task:
     def score(self, examples: Sequence[Example], predictions: Sequence[Any]) -> Dict[str, Any]:
         """Metrics of predictions against gold; must include ``score_key``."""
         raise NotImplementedError
+
+    def stratum(self, example: Example) -> Optional[Hashable]:
+        """The class of a training example that ``[training] dev_fraction`` keeps
+        in proportion when it holds out a dev set (e.g. the label of an exclusive
+        text classifier); None: no class (a plain random split)."""
+        return None
 
     def check(self, examples: Sequence[Example], path: Path) -> None:
         """Check examples read for evaluation against what the task learned

@@ -1,12 +1,14 @@
-"""``archs``: list, describe and build the registered architectures; train and
-evaluate models.
+"""``archs``: list, describe and build the registered architectures; train,
+evaluate and package models.
 
-archs list [--registry NAME]
+archs list [--registry NAME | --models]
 archs info NAME
 archs build CONFIG [--section model] [--model.width 64 ...]
 archs train CONFIG [--output DIR] [--overwrite] [--training.max_epochs 5 ...]
 archs evaluate MODEL CORPUS
 archs apply MODEL [MODEL ...] INPUT OUTPUT [--n-process N] [--resume] ...
+archs package MODEL_DIR OUTPUT_DIR --name NAME --version X.Y.Z [--license SPDX]
+    [--test CORPUS] [--overwrite]
 
 Exit codes: 0 done, 1 error (one message, no traceback), 2 bad usage, 130
 interrupted by Ctrl-C. Each command lives in a module of this package that adds
@@ -16,13 +18,14 @@ its parser (``add_parsers``) and the function that runs it.
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
-from . import apply, build, describe, train
+from ..about import __version__
+from . import apply, build, describe, package, train
 from .build import initialize_on_samples
 from .common import INTERRUPTED, CommandError, load_config, parse_overrides
 
-COMMANDS = (describe, build, train, apply)
+COMMANDS = (describe, build, train, package, apply)
 """The modules of the commands, in the order ``archs --help`` lists them."""
 
 __all__ = [
@@ -56,10 +59,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
 
 
+class _Version(argparse.Action):
+    """``--version``: arch-tok2vec's version, then every installed arch package's."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any):
+        super().__init__(option_strings, dest, nargs=0, help="show the installed versions")
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        from ..families import FAMILIES, installed_version
+
+        print(f"archs {__version__} (arch-tok2vec)")
+        for dist in sorted(FAMILIES):
+            version = installed_version(dist)
+            if version is not None and dist != "arch-tok2vec":
+                print(f"{dist} {version}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="archs", description="spaCy's model architectures on thinc (the arch family)."
     )
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command")
     for command in COMMANDS:
         command.add_parsers(sub)

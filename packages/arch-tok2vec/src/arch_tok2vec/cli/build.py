@@ -4,7 +4,14 @@ print the tree, dims and parameter count."""
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from .common import CommandError, load_config, parse_overrides, print_table, resolve_block
+from .common import (
+    CommandError,
+    get_path,
+    load_config,
+    parse_overrides,
+    print_table,
+    resolve_block,
+)
 
 SAMPLE_LABELS = 3
 """How many labels ``initialize_on_samples`` makes up for models that learn their
@@ -22,16 +29,25 @@ def add_parsers(sub: Any) -> None:
     p_build.add_argument(
         "--section", default=None, help="the block holding the model (default: [model])"
     )
+    p_build.add_argument(
+        "--summary",
+        action="store_true",
+        help="one line (name, nodes, parameters, output) instead of the tree",
+    )
     p_build.set_defaults(
-        run=lambda args, extra: cmd_build(args.config, args.section, parse_overrides(extra)),
+        run=lambda args, extra: cmd_build(
+            args.config, args.section, parse_overrides(extra), summary=args.summary
+        ),
         overrides=True,
     )
 
 
-def cmd_build(path: Path, section: Optional[str], overrides: Dict[str, Any]) -> int:
+def cmd_build(
+    path: Path, section: Optional[str], overrides: Dict[str, Any], summary: bool = False
+) -> int:
     from thinc.api import Model
 
-    from ..memory import BYTES_TO_BUILD, ModelTooLargeError, check_memory
+    from ..memory import BYTES_TO_BUILD, ModelTooLargeError, check_memory, shim_weights
 
     config = load_config(path, overrides)
     section, model = resolve_block(config, section)
@@ -42,9 +58,6 @@ def cmd_build(path: Path, section: Optional[str], overrides: Dict[str, Any]) -> 
     except ModelTooLargeError as err:
         raise CommandError(str(err)) from None
     X, described = initialize_on_samples(model)
-    print(f"[{section}] {model.name[:70]}")
-    print(f"initialized on {described}")
-    print()
     rows = []
     n_params = 0
     for i, node in enumerate(model.walk()):
@@ -56,25 +69,27 @@ def cmd_build(path: Path, section: Optional[str], overrides: Dict[str, Any]) -> 
                 n_params += value.size
                 shapes.append(f"{name}{tuple(value.shape)}")
         for shim in node.shims:
-            held = _shim_weights(shim)
+            held = shim_weights(shim)
             if held:
                 n_params += held
                 shapes.append(f"{type(shim).__name__}: {held:,} weights")
         rows.append((f"#{i}", _short(node.name), dims, " ".join(shapes)))
+    output = _describe_data(model.predict(X))
+    if summary:
+        block = get_path(config, section) or {}
+        made_by = next((v for k, v in block.items() if k.startswith("@")), _short(model.name))
+        print(
+            f"{path.name}: {made_by}, {len(rows)} nodes, {n_params:,} parameters; output {output}"
+        )
+        return 0
+    print(f"[{section}] {model.name[:70]}")
+    print(f"initialized on {described}")
+    print()
     print_table(("node", "name", "dims", "params"), rows)
     print()
     print(f"{len(rows)} nodes, {n_params:,} parameters")
-    output = model.predict(X)
-    print(f"output: {_describe_data(output)}")
+    print(f"output: {output}")
     return 0
-
-
-def _shim_weights(shim: Any) -> int:
-    """The number of weights a shim's wrapped model (e.g. a PyTorch module) holds."""
-    parameters = getattr(getattr(shim, "_model", None), "parameters", None)
-    if not callable(parameters):
-        return 0
-    return sum(int(weights.numel()) for weights in parameters())
 
 
 def initialize_on_samples(model: Any) -> Tuple[Any, str]:

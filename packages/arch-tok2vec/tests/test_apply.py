@@ -5,6 +5,7 @@ seconds); tests/test_apply_families.py runs the real families' models."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -542,3 +543,61 @@ def test_resume_refuses_another_version_of_arch(model, tmp_path):
     log.write_text(json.dumps(identity) + "\n" + rest, "utf8")
     with pytest.raises(OutputError, match="arch-tok2vec 0.0.1 annotated the interrupted run"):
         apply([str(model)], str(source), out, batch_size=8, resume=True, log=lambda m: None)
+
+
+# -- models by name ------------------------------------------------------------------
+
+
+def install_as(model: Path, site: Path, name: str) -> Path:
+    """Install ``model`` into ``site`` as ``archs package``'s wheel lays it out: an import
+    package holding the folder as ``model/``, and a dist-info declaring it under ``name``
+    in the arch_models entry points."""
+    package = name.replace("-", "_")
+    shutil.copytree(model, site / package / "model")
+    (site / package / "__init__.py").write_text("", "utf8")
+    info = site / f"{package}-1.0.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0.0\n")
+    (info / "entry_points.txt").write_text(f"[arch_models]\n{name} = {package}\n", "utf8")
+    return site / package / "model"
+
+
+def test_an_installed_model_is_found_by_name_as_archs_evaluate_finds_it(
+    model, tmp_path, monkeypatch, capsys
+):
+    site = tmp_path / "site"
+    installed = install_as(model, site, "case-apply-installed")
+    monkeypatch.syspath_prepend(str(site))
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(texts(12)) + "\n", "utf8")
+    by_folder, by_name = tmp_path / "folder.jsonl", tmp_path / "name.jsonl"
+    apply([str(installed)], str(source), by_folder, batch_size=5, log=lambda m: None)
+    for n_process in (1, 2):
+        target = by_name.with_suffix(f".{n_process}.jsonl")
+        code = main(
+            ["apply", "case-apply-installed", str(source), str(target), "--batch-size", "5"]
+            + ["--n-process", str(n_process), "--no-progress"]
+        )
+        assert code == 0, capsys.readouterr().err
+        (header, *records), (expected_header, *expected) = lines_of(target), lines_of(by_folder)
+        assert records == expected
+        (described,), (folder_described,) = (
+            header["arch_apply"]["models"],
+            expected_header["arch_apply"]["models"],
+        )
+        assert described["model"] == "case-apply-installed"
+        # the same files: the manifest's checksum and the versions that saved them
+        assert described == {**folder_described, "model": "case-apply-installed"}
+        assert described["saved_with"]["arch-tok2vec"]
+        assert (
+            header["arch_apply"]["annotated_with"]
+            == expected_header["arch_apply"]["annotated_with"]
+        )
+    # a name that is neither a folder nor an installed model: evaluate's message
+    capsys.readouterr()
+    assert main(["evaluate", "case-apply-instaled", str(source)]) == 1
+    refused = capsys.readouterr().err
+    assert "did you mean" in refused.lower() and "case-apply-installed" in refused
+    assert main(["apply", "case-apply-instaled", str(source), str(tmp_path / "x.jsonl")]) == 1
+    assert capsys.readouterr().err == refused
+    assert not (tmp_path / "x.jsonl").exists()

@@ -57,6 +57,10 @@ class Pipeline:
         self.model = model
         self.task = task
         self.meta = meta or {}
+        self.path: Optional[Path] = None
+        """The model folder it was loaded from (``load``: a folder's path, or the
+        folder of the installed model a name found); None for a pipeline built in
+        memory."""
 
     def __call__(self, inputs: Iterable[Union[str, Any]], batch_size: int = 128) -> List[Any]:
         docs = [Doc.from_text(x) if isinstance(x, str) else x for x in inputs]
@@ -170,7 +174,9 @@ def from_folder(folder: VerifiedFolder) -> Pipeline:
             folder.path, f"the task cannot read its files: {type(err).__name__}: {err}"
         ) from None
     meta = parse_json(folder.contents[META], folder.path / META)
-    return Pipeline(config, model, task, meta)
+    pipeline = Pipeline(config, model, task, meta)
+    pipeline.path = folder.path
+    return pipeline
 
 
 def _read(given: Union[str, Path], allow_unverified: bool) -> VerifiedFolder:

@@ -16,7 +16,8 @@ from ..task import Task
 class Model:
     """A loaded model of a chain.
 
-    spec: What it was loaded from, as given (a model folder).
+    spec: What it was loaded from, as given (a model folder, or an installed
+        model's name).
     pipeline: The loaded model and its task.
     """
 
@@ -32,7 +33,7 @@ class Model:
         of its files (the SHA-256 of its manifest, which holds every file's)."""
         meta = self.pipeline.meta
         config = self.pipeline.config
-        versions = _saved_versions(self.spec)
+        versions = _saved_versions(self.folder)
         return {
             "model": self.spec,
             "name": meta.get("name") if isinstance(meta.get("name"), str) else None,
@@ -43,10 +44,15 @@ class Model:
             "sha256": self.digest(),
         }
 
+    @property
+    def folder(self) -> Path:
+        """The model folder ``load`` read (an installed model's, for a name)."""
+        return self.pipeline.path if self.pipeline.path is not None else Path(self.spec)
+
     def digest(self) -> str:
         """The SHA-256 of the model folder's manifest (which lists every file's
         SHA-256); for a model that has none, of its weights and task data."""
-        manifest = Path(self.spec) / "manifest.json"
+        manifest = self.folder / "manifest.json"
         if manifest.is_file():
             return hashlib.sha256(manifest.read_bytes()).hexdigest()
         hasher = hashlib.sha256(self.pipeline.model.to_bytes())
@@ -54,10 +60,10 @@ class Model:
         return hasher.hexdigest()
 
 
-def _saved_versions(spec: str) -> Dict[str, str]:
+def _saved_versions(folder: Path) -> Dict[str, str]:
     """The versions recorded in a model folder's manifest ({} if it has none)."""
     try:
-        data = json.loads((Path(spec) / "manifest.json").read_text("utf8"))
+        data = json.loads((folder / "manifest.json").read_text("utf8"))
     except (OSError, ValueError):
         return {}
     versions = data.get("written_by") if isinstance(data, dict) else None
@@ -85,9 +91,10 @@ class Chain:
 
     @classmethod
     def load(cls, specs: Sequence[str]) -> "Chain":
-        """Load every model (``arch_tok2vec.load``) and chain them.
+        """Load every model (``arch_tok2vec.load``, as ``archs evaluate`` does) and
+        chain them.
 
-        specs: Model folders, in the order the models run.
+        specs: Model folders or installed models' names, in the order the models run.
         """
         return cls([Model(str(spec), load(spec)) for spec in specs])
 

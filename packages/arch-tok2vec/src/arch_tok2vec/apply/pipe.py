@@ -25,7 +25,8 @@ def pipe(
 ) -> Iterator[Any]:
     """Annotated Docs for texts (or Docs), in order.
 
-    models: Loaded models or model folders, in the order they run on each Doc.
+    models: Loaded models, model folders or installed models' names, in the order they
+        run on each Doc.
     texts: Texts (made into ``arch_tok2vec.Doc``) or Docs (ours or spaCy's).
     batch_size: Docs per batch.
     n_process: Worker processes (-1: every core). With 1 the Docs are annotated

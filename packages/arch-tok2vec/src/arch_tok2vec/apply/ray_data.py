@@ -32,7 +32,7 @@ from .records import dumps
 class Annotate:
     """Annotate the texts of a batch of rows with models applied in order.
 
-    models: Model folders, in the order they run.
+    models: Model folders or installed models' names, in the order they run.
     text_column: The column holding the texts.
     json_column: Also give each row its record as one line of JSON (the bytes
         ``archs apply`` writes for it) in this column; None: no such column.

@@ -114,7 +114,8 @@ def apply(
 ) -> ApplyResult:
     """Annotate a corpus with models applied in order; write one output file.
 
-    models: Model folders, in the order they run on each document.
+    models: Model folders or installed models' names (as ``archs evaluate`` takes
+        them), in the order they run on each document.
     inputs: A file, a folder or a glob pattern (see ``inputs.find_inputs``).
     output: The output file (JSONL, or CoNLL-U for a ``.conllu`` name).
     input_format: "text", "jsonl", "conllu" or "iob"; None: by file suffix.

@@ -22,7 +22,10 @@ def add_parsers(sub: Any) -> None:
         "See docs/apply.md.",
     )
     p.add_argument(
-        "paths", nargs="+", metavar="PATH", help="the model folders, then INPUT, then OUTPUT"
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="the models (folders or installed models' names), then INPUT, then OUTPUT",
     )
     p.add_argument(
         "--input-format",

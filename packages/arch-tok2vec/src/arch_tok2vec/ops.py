@@ -53,6 +53,11 @@ def _blas() -> Any:
     return _BLAS
 
 
+def one_blas_thread() -> Any:
+    """A context in which numpy's BLAS runs on one thread."""
+    return _blas().limit(limits=1)
+
+
 def numpy_gemm_ops() -> NumpyGemmOps:
     """The shared CPU ops whose ``gemm`` is numpy's, on one thread."""
     global _NUMPY_GEMM
@@ -63,8 +68,9 @@ def numpy_gemm_ops() -> NumpyGemmOps:
 
 def use_numpy_gemm(model: _ModelT) -> _ModelT:
     """Give every node of ``model`` CPU ops that multiply matrices with numpy's
-    BLAS, when the current ops are thinc's blis-backed ``NumpyOps`` and
-    ``ARCH_GEMM`` is not ``blis``. Returns the model."""
+    BLAS, and its Maxout units and window blocks their fused forwards
+    (``arch_tok2vec.fused``), when the current ops are thinc's blis-backed
+    ``NumpyOps`` and ``ARCH_GEMM`` is not ``blis``. Returns the model."""
     current = get_current_ops()
     if os.environ.get("ARCH_GEMM", "numpy").lower() == "blis":
         return model
@@ -73,4 +79,7 @@ def use_numpy_gemm(model: _ModelT) -> _ModelT:
     ops = numpy_gemm_ops()
     for node in model.walk():
         node.ops = ops
+    from .fused import fuse_layers
+
+    fuse_layers(model)
     return model

@@ -1,0 +1,400 @@
+"""numpy kernels for Maxout + LayerNorm units and the window (convolution) blocks
+of the CNN models, computed in slices of tokens held feature-major.
+
+thinc runs ``expand_window >> Maxout >> LayerNorm`` as three layers, each a pass
+(or several) over the whole batch in token-major layout: the max over the pieces
+reads every third float, the layer norm broadcasts short rows, and every
+intermediate array of a 3,000-token batch is larger than a core's L2 cache. Here
+a unit is computed on ``CHUNK`` tokens at a time, held feature-major (one row per
+feature, one column per token), so every elementwise step runs over long
+contiguous rows that stay in cache, and the matrix product writes its output in
+the layout the next steps read:
+
+- the weights ``W`` (nO, nP, nI) and bias ``b`` (nO, nP) are packed piece-major
+  with the bias as one more input column (``PackedMaxout``), so the pieces of a
+  unit are contiguous row blocks of the product and the bias is added by the
+  product itself (the window buffer carries a row of ones);
+- the window of a token (``window_size`` neighbours each side) is the same
+  buffer read at shifted columns: building it is (2 * window_size + 1) block
+  copies, and its backward pass adds the same blocks back at shifted columns.
+
+Results equal thinc's up to float32 rounding; the winning piece on ties is the
+first one, as in thinc, so gradients match too.
+"""
+
+from typing import Any, Optional, Tuple
+
+import numpy
+
+Array = Any  # numpy.ndarray of float32 (uint8 for the winning-piece index)
+
+CHUNK = 384
+"""Tokens per slice: the slice's buffers (about 4 * CHUNK * (window_size * 2 + 1)
+* width bytes each) stay within a core's L2 cache."""
+
+EPSILON = 1e-8
+"""Added to the variance by thinc's LayerNorm."""
+
+
+class PackedMaxout:
+    """A Maxout layer's weights reordered for feature-major products.
+
+    W: The layer's weights, shape (nO, nP, nI).
+    b: The layer's bias, shape (nO, nP).
+    Row ``p * nO + o`` of ``weights`` is piece p of unit o; its last column is
+    the bias, so a product with an input that ends in a row (or column) of ones
+    adds the bias.
+    """
+
+    def __init__(self, W: Array, b: Array):
+        nO, nP, nI = W.shape
+        self.nO, self.nP, self.nI = nO, nP, nI
+        packed = numpy.empty((nP, nO, nI + 1), dtype=numpy.float32)
+        packed[:, :, :nI] = W.transpose((1, 0, 2))
+        packed[:, :, nI] = b.T
+        self.weights = packed.reshape((nP * nO, nI + 1))
+
+    def unpack_gradient(self, d_packed: Array) -> Tuple[Array, Array]:
+        """The gradients of W (nO, nP, nI) and b (nO, nP) from the gradient of
+        the packed weights (nP * nO, nI + 1)."""
+        nO, nP, nI = self.nO, self.nP, self.nI
+        blocks = d_packed.reshape((nP, nO, nI + 1))
+        dW = numpy.ascontiguousarray(blocks[:, :, :nI].transpose((1, 0, 2)))
+        db = numpy.ascontiguousarray(blocks[:, :, nI].T)
+        return dW, db
+
+
+class NormParams:
+    """A LayerNorm's scale and shift as columns (for feature-major slices).
+
+    G: The scale, shape (nO,).
+    b: The shift, shape (nO,).
+    """
+
+    def __init__(self, G: Array, b: Array):
+        self.G = numpy.ascontiguousarray(G, dtype=numpy.float32).reshape((-1, 1))
+        self.b = numpy.ascontiguousarray(b, dtype=numpy.float32).reshape((-1, 1))
+
+
+class Workspace:
+    """Scratch buffers for slices of up to ``n`` tokens.
+
+    rows_in: Rows of the largest packed input (nI + 1).
+    nO: Units of the layer; nP: pieces per unit.
+    """
+
+    def __init__(self, n: int, rows_in: int, nO: int, nP: int):
+        self.n = n
+        self.inputs = numpy.empty((rows_in, n), dtype=numpy.float32)
+        self.pieces = numpy.empty((nP * nO, n), dtype=numpy.float32)
+        self.tmp = numpy.empty((nO, n), dtype=numpy.float32)
+        self.tmp2 = numpy.empty((nO, n), dtype=numpy.float32)
+        self.flags = numpy.empty((nO, n), dtype=bool)
+        self.stat = numpy.empty((n,), dtype=numpy.float32)
+        self.stat2 = numpy.empty((n,), dtype=numpy.float32)
+        self.mean_of = numpy.full((nO,), 1.0 / nO, dtype=numpy.float32)
+        self.ones = numpy.ones((n,), dtype=numpy.float32)
+
+
+# --------------------------------------------------------------------------
+# forward pieces (one slice, feature-major)
+
+
+def maxout_slice(pieces: Array, nO: int, nP: int, out: Array, which: Optional[Array]) -> Array:
+    """The max over the nP row blocks of ``pieces`` (nP * nO, n) into ``out``
+    (nO, n); ``which`` (uint8, nO x n), if given, gets the first winning piece."""
+    if nP == 1:
+        numpy.copyto(out, pieces)
+        if which is not None:
+            which.fill(0)
+        return out
+    first, second = pieces[:nO], pieces[nO : 2 * nO]
+    numpy.maximum(first, second, out=out)
+    if which is not None:
+        numpy.greater(second, first, out=which.view(bool))
+    for p in range(2, nP):
+        piece = pieces[p * nO : (p + 1) * nO]
+        if which is not None:
+            wins = numpy.greater(piece, out)
+            # p is larger than every earlier piece index: max() takes it where it wins
+            numpy.maximum(which, wins.view(numpy.uint8) * numpy.uint8(p), out=which)
+        numpy.maximum(out, piece, out=out)
+    return out
+
+
+def layer_norm_slice(
+    X: Array, norm: NormParams, work: Workspace, xhat: Optional[Array], rstd: Optional[Array]
+) -> Array:
+    """Normalize each column of ``X`` (nO, n) in place to ``xhat``, then scale and
+    shift it in place: returns X. ``xhat`` and ``rstd`` (1 / std per column), if
+    given, receive what the backward pass needs."""
+    n = X.shape[1]
+    mean = numpy.matmul(work.mean_of, X, out=work.stat[:n])
+    numpy.subtract(X, mean, out=X)
+    square = numpy.multiply(X, X, out=work.tmp[:, :n])
+    inv_std = numpy.matmul(work.mean_of, square, out=work.stat2[:n])
+    inv_std += EPSILON
+    numpy.sqrt(inv_std, out=inv_std)
+    numpy.divide(1.0, inv_std, out=inv_std)
+    numpy.multiply(X, inv_std, out=X)
+    if xhat is not None:
+        numpy.copyto(xhat, X)
+    if rstd is not None:
+        numpy.copyto(rstd, inv_std)
+    numpy.multiply(X, norm.G, out=X)
+    numpy.add(X, norm.b, out=X)
+    return X
+
+
+# --------------------------------------------------------------------------
+# backward pieces (one slice, feature-major)
+
+
+def layer_norm_backward_slice(
+    dY: Array, xhat: Array, rstd: Array, norm: NormParams, work: Workspace, dG: Array, db: Array
+) -> Array:
+    """The gradient of a LayerNorm's input from its output gradient ``dY`` (nO, n),
+    written into ``dY``; adds the slice's gradients of G and b to ``dG``, ``db``."""
+    n = dY.shape[1]
+    ones = work.ones[:n]
+    db += numpy.matmul(dY, ones)
+    prod = numpy.multiply(dY, xhat, out=work.tmp[:, :n])
+    dG += numpy.matmul(prod, ones)
+    d_xhat = numpy.multiply(dY, norm.G, out=dY)
+    mean_d = numpy.matmul(work.mean_of, d_xhat, out=work.stat[:n])
+    prod = numpy.multiply(d_xhat, xhat, out=work.tmp[:, :n])
+    mean_dx = numpy.matmul(work.mean_of, prod, out=work.stat2[:n])
+    numpy.multiply(xhat, mean_dx, out=prod)
+    numpy.subtract(d_xhat, prod, out=d_xhat)
+    numpy.subtract(d_xhat, mean_d, out=d_xhat)
+    numpy.multiply(d_xhat, rstd, out=d_xhat)
+    return d_xhat
+
+
+def maxout_backward_slice(dM: Array, which: Array, nO: int, nP: int, work: Workspace) -> Array:
+    """The gradient of the pieces (nP * nO, n), from the gradient ``dM`` (nO, n)
+    of the max and the winning piece of each unit."""
+    n = dM.shape[1]
+    d_pieces = work.pieces[:, :n]
+    if nP == 1:
+        numpy.copyto(d_pieces, dM)
+        return d_pieces
+    flags = work.flags[:, :n]
+    for p in range(nP):
+        numpy.equal(which, p, out=flags)
+        numpy.multiply(dM, flags, out=d_pieces[p * nO : (p + 1) * nO])
+    return d_pieces
+
+
+# --------------------------------------------------------------------------
+# window blocks: X + LayerNorm(Maxout(window(X))), feature-major whole batch
+
+
+class WindowBlock:
+    """One residual block's parameters and the state its backward pass needs.
+
+    window_size: Neighbours on each side in the window.
+    maxout: The packed Maxout weights (nI = (2 * window_size + 1) * width).
+    norm: The LayerNorm's scale and shift.
+    """
+
+    def __init__(self, window_size: int, maxout: PackedMaxout, norm: NormParams):
+        self.window_size = window_size
+        self.maxout = maxout
+        self.norm = norm
+        self.inputs: Optional[Array] = None
+        self.xhat: Optional[Array] = None
+        self.rstd: Optional[Array] = None
+        self.which: Optional[Array] = None
+        self.drop_mask: Optional[Array] = None  # (width, N), feature-major
+
+
+def fill_window(XT: Array, start: int, end: int, nW: int, out: Array) -> Array:
+    """The window rows of tokens start..end of ``XT`` (width, N) into ``out``
+    ((2 * nW + 1) * width + 1, end - start): block k holds token t + k - nW
+    (zeros past either end), then a row of ones (the bias input)."""
+    width, N = XT.shape
+    n = end - start
+    buf = out[:, :n]
+    for k in range(2 * nW + 1):
+        offset = k - nW
+        rows = buf[k * width : (k + 1) * width]
+        lo, hi = start + offset, end + offset
+        src_lo, src_hi = max(lo, 0), min(hi, N)
+        if src_hi <= src_lo:
+            rows.fill(0.0)
+            continue
+        if src_lo > lo:
+            rows[:, : src_lo - lo].fill(0.0)
+        if src_hi < hi:
+            rows[:, n - (hi - src_hi) :].fill(0.0)
+        rows[:, src_lo - lo : n - (hi - src_hi)] = XT[:, src_lo:src_hi]
+    buf[(2 * nW + 1) * width].fill(1.0)
+    return buf
+
+
+def add_window_gradient(d_window: Array, start: int, end: int, nW: int, dXT: Array) -> None:
+    """Add the gradient of a slice's window rows (as ``fill_window`` laid them
+    out) to the gradient ``dXT`` (width, N) of the tokens they were read from."""
+    width, N = dXT.shape
+    n = end - start
+    for k in range(2 * nW + 1):
+        offset = k - nW
+        lo, hi = start + offset, end + offset
+        src_lo, src_hi = max(lo, 0), min(hi, N)
+        if src_hi <= src_lo:
+            continue
+        rows = d_window[k * width : (k + 1) * width, src_lo - lo : n - (hi - src_hi)]
+        dXT[:, src_lo:src_hi] += rows
+
+
+def window_block_forward(
+    block: WindowBlock, XT: Array, work: Workspace, train: bool, drop: Optional[Array]
+) -> Array:
+    """X + LayerNorm(Maxout(window(X))) (times the dropout mask ``drop``
+    (width, N) before the sum, if given) for ``XT`` (width, N); returns a new
+    (width, N) array. With ``train``, keeps what the backward pass needs."""
+    width, N = XT.shape
+    unit = block.maxout
+    nO, nP = unit.nO, unit.nP
+    out = numpy.empty((nO, N), dtype=numpy.float32)
+    if train:
+        block.inputs = XT
+        block.xhat = numpy.empty((nO, N), dtype=numpy.float32)
+        block.rstd = numpy.empty((N,), dtype=numpy.float32)
+        block.which = numpy.empty((nO, N), dtype=numpy.uint8)
+        block.drop_mask = drop
+    for start in range(0, N, work.n):
+        end = min(N, start + work.n)
+        n = end - start
+        buf = fill_window(XT, start, end, block.window_size, work.inputs)
+        pieces = numpy.matmul(unit.weights, buf, out=work.pieces[:, :n])
+        which = block.which[:, start:end] if block.which is not None and train else None
+        M = maxout_slice(pieces, nO, nP, work.tmp2[:, :n], which)
+        xhat = block.xhat[:, start:end] if train and block.xhat is not None else None
+        rstd = block.rstd[start:end] if train and block.rstd is not None else None
+        Y = layer_norm_slice(M, block.norm, work, xhat, rstd)
+        if drop is not None:
+            numpy.multiply(Y, drop[:, start:end], out=Y)
+        numpy.add(XT[:, start:end], Y, out=out[:, start:end])
+    return out
+
+
+def window_block_backward(
+    block: WindowBlock, dOutT: Array, work: Workspace
+) -> Tuple[Array, Array, Array, Array]:
+    """The gradient of the block's input (width, N) from that of its output,
+    with the gradients of the packed Maxout weights and of the LayerNorm's G
+    and b."""
+    XT = block.inputs
+    assert XT is not None and block.xhat is not None and block.rstd is not None
+    assert block.which is not None
+    width, N = XT.shape
+    unit = block.maxout
+    nO, nP = unit.nO, unit.nP
+    dXT = dOutT.copy()  # the residual path
+    d_packed = numpy.zeros_like(unit.weights)
+    dG = numpy.zeros((nO,), dtype=numpy.float32)
+    db = numpy.zeros((nO,), dtype=numpy.float32)
+    for start in range(0, N, work.n):
+        end = min(N, start + work.n)
+        n = end - start
+        dY = work.tmp2[:, :n]
+        if block.drop_mask is not None:
+            numpy.multiply(dOutT[:, start:end], block.drop_mask[:, start:end], out=dY)
+        else:
+            numpy.copyto(dY, dOutT[:, start:end])
+        dM = layer_norm_backward_slice(
+            dY, block.xhat[:, start:end], block.rstd[start:end], block.norm, work, dG, db
+        )
+        d_pieces = maxout_backward_slice(dM, block.which[:, start:end], nO, nP, work)
+        buf = fill_window(XT, start, end, block.window_size, work.inputs)
+        d_packed += numpy.matmul(d_pieces, buf.T)
+        # the window rows are no longer needed: their buffer takes their gradient
+        d_window = numpy.matmul(unit.weights.T, d_pieces, out=work.inputs[:, :n])
+        add_window_gradient(d_window, start, end, block.window_size, dXT)
+    return dXT, d_packed, dG, db
+
+
+# --------------------------------------------------------------------------
+# a Maxout + LayerNorm unit on token-major input and output
+
+
+class UnitState:
+    """What the backward pass of ``unit_forward`` needs."""
+
+    def __init__(self, X: Array, nO: int, N: int):
+        self.X = X
+        self.xhat = numpy.empty((nO, N), dtype=numpy.float32)
+        self.rstd = numpy.empty((N,), dtype=numpy.float32)
+        self.which = numpy.empty((nO, N), dtype=numpy.uint8)
+
+
+def unit_forward(
+    unit: PackedMaxout,
+    norm: Optional[NormParams],
+    X: Array,
+    work: Workspace,
+    train: bool,
+) -> Tuple[Array, Optional[UnitState]]:
+    """LayerNorm(Maxout(X)) (or Maxout(X) without ``norm``) for a token-major
+    ``X`` (N, nI); returns a token-major (N, nO) array and, with ``train``, the
+    state for ``unit_backward``."""
+    N = X.shape[0]
+    nO, nP, nI = unit.nO, unit.nP, unit.nI
+    W = unit.weights[:, :nI]
+    bias = unit.weights[:, nI : nI + 1]
+    out = numpy.empty((N, nO), dtype=numpy.float32)
+    state = UnitState(X, nO, N) if train else None
+    for start in range(0, N, work.n):
+        end = min(N, start + work.n)
+        n = end - start
+        pieces = numpy.matmul(W, X[start:end].T, out=work.pieces[:, :n])
+        numpy.add(pieces, bias, out=pieces)
+        which = state.which[:, start:end] if state is not None else None
+        M = maxout_slice(pieces, nO, nP, work.tmp2[:, :n], which)
+        if norm is not None:
+            xhat = state.xhat[:, start:end] if state is not None else None
+            rstd = state.rstd[start:end] if state is not None else None
+            M = layer_norm_slice(M, norm, work, xhat, rstd)
+        numpy.copyto(out[start:end], M.T)
+    return out, state
+
+
+def unit_backward(
+    unit: PackedMaxout,
+    norm: Optional[NormParams],
+    state: UnitState,
+    dY: Array,
+    work: Workspace,
+) -> Tuple[Array, Array, Array, Array]:
+    """The gradient of the input (N, nI) from that of the output ``dY`` (N, nO),
+    with the gradients of the packed weights and (zeros without a norm) of the
+    LayerNorm's G and b."""
+    X = state.X
+    N = X.shape[0]
+    nO, nP, nI = unit.nO, unit.nP, unit.nI
+    W = unit.weights[:, :nI]
+    dX = numpy.empty((N, nI), dtype=numpy.float32)
+    d_packed = numpy.zeros_like(unit.weights)
+    dG = numpy.zeros((nO,), dtype=numpy.float32)
+    db = numpy.zeros((nO,), dtype=numpy.float32)
+    for start in range(0, N, work.n):
+        end = min(N, start + work.n)
+        n = end - start
+        dM = work.tmp2[:, :n]
+        numpy.copyto(dM, dY[start:end].T)
+        if norm is not None:
+            dM = layer_norm_backward_slice(
+                dM, state.xhat[:, start:end], state.rstd[start:end], norm, work, dG, db
+            )
+        d_pieces = maxout_backward_slice(dM, state.which[:, start:end], nO, nP, work)
+        d_packed[:, :nI] += numpy.matmul(d_pieces, X[start:end])
+        d_packed[:, nI] += numpy.matmul(d_pieces, work.ones[:n])
+        numpy.matmul(d_pieces.T, W, out=dX[start:end])
+    return dX, d_packed, dG, db
+
+
+def workspace_for(n_tokens: int, rows_in: int, nO: int, nP: int) -> Workspace:
+    """Scratch buffers for a batch of ``n_tokens`` (slices of at most CHUNK)."""
+    return Workspace(max(1, min(CHUNK, n_tokens)), rows_in, nO, nP)

@@ -25,6 +25,7 @@ import numpy  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("ARCH_DATA", ROOT.parent / "shared" / "data"))
 EWT_TRAIN = DATA / "ud_english_ewt" / "en_ewt-ud-train.conllu"
+BANKING77_TRAIN = DATA / "banking77" / "train.csv"
 BATCH = 128
 
 
@@ -98,6 +99,25 @@ def ewt_corpus(max_words: Optional[int] = None) -> List[Words]:
             words.append(cols[1])
             spaces.append("SpaceAfter=No" not in cols[9])
     return docs
+
+
+def banking77(max_docs: Optional[int] = None) -> Tuple[List[Words], List[str]]:
+    """BANKING77 train: each text split into words by arch's tokenizer (spaces
+    kept), with its intent label."""
+    import csv
+
+    from arch_tok2vec import Doc
+
+    docs: List[Words] = []
+    labels: List[str] = []
+    with BANKING77_TRAIN.open(encoding="utf8", newline="") as file:
+        for row in csv.DictReader(file):
+            doc = Doc.from_text(row["text"])
+            docs.append((list(doc.words), list(doc.spaces)))
+            labels.append(row["category"])
+            if max_docs and len(docs) >= max_docs:
+                break
+    return docs, labels
 
 
 def corpora(quick: bool, full: int = 30_000) -> Dict[str, List[Words]]:

@@ -7,7 +7,8 @@ thread so both sides run on the same footing.
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+for _var in THREAD_VARS:
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402

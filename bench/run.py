@@ -24,7 +24,13 @@ from typing import Any, Dict, List, Optional
 from machine import describe, summary
 
 HERE = Path(__file__).resolve().parent
-SPEED_SCRIPTS = ["bench_models.py", "bench_parser.py", "bench_kb.py", "footprint.py"]
+SPEED_SCRIPTS = [
+    "bench_models.py",
+    "bench_spacy.py",
+    "bench_parser.py",
+    "bench_kb.py",
+    "footprint.py",
+]
 ACCURACY_PREFIX = "accuracy_"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 

@@ -227,8 +227,9 @@ def _unit(model: AnyModel, X: Any, is_train: bool) -> Result:
         if mask is not None:
             dY = dY * mask
         with _one_blas_thread():
+            back = kernels.workspace_for(N, packed.nI + 1, packed.nO, packed.nP, backward=True)
             dX, d_packed, dG, db = kernels.unit_backward(
-                packed, norm_params, state, numpy.ascontiguousarray(dY, dtype=numpy.float32), work
+                packed, norm_params, state, numpy.ascontiguousarray(dY, dtype=numpy.float32), back
             )
         dW, d_bias = packed.unpack_gradient(d_packed)
         maxout.inc_grad("W", dW)
@@ -276,9 +277,10 @@ def _window_stack(model: AnyModel, X: Any, is_train: bool) -> Result:
 
     def backprop(dY: Any) -> Any:
         with _one_blas_thread():
+            back = kernels.workspace_for(N, rows_in, width, nP, backward=True)
             dXT = numpy.ascontiguousarray(numpy.asarray(dY, dtype=numpy.float32).T)
             for block, (_, maxout, norm, _) in zip(reversed(blocks), reversed(nodes)):
-                dXT, d_packed, dG, db = kernels.window_block_backward(block, dXT, work)
+                dXT, d_packed, dG, db = kernels.window_block_backward(block, dXT, back)
                 dW, d_bias = block.maxout.unpack_gradient(d_packed)
                 maxout.inc_grad("W", dW)
                 maxout.inc_grad("b", d_bias)

@@ -28,9 +28,14 @@ import numpy
 
 Array = Any  # numpy.ndarray of float32 (uint8 for the winning-piece index)
 
-CHUNK = 384
-"""Tokens per slice: the slice's buffers (about 4 * CHUNK * (window_size * 2 + 1)
-* width bytes each) stay within a core's L2 cache."""
+CHUNK = 512
+"""Tokens per slice in forward passes: the slice's buffers (about 4 * CHUNK *
+(window_size * 2 + 1) * width bytes each) stay within a core's L2 cache."""
+
+BACKWARD_CHUNK = 1024
+"""Tokens per slice in backward passes, whose two products per slice (the
+weights' gradient sums over the slice's tokens) run markedly faster on longer
+slices than the cache saves."""
 
 EPSILON = 1e-8
 """Added to the variance by thinc's LayerNorm."""
@@ -395,6 +400,10 @@ def unit_backward(
     return dX, d_packed, dG, db
 
 
-def workspace_for(n_tokens: int, rows_in: int, nO: int, nP: int) -> Workspace:
-    """Scratch buffers for a batch of ``n_tokens`` (slices of at most CHUNK)."""
-    return Workspace(max(1, min(CHUNK, n_tokens)), rows_in, nO, nP)
+def workspace_for(
+    n_tokens: int, rows_in: int, nO: int, nP: int, backward: bool = False
+) -> Workspace:
+    """Scratch buffers for a batch of ``n_tokens`` (slices of at most CHUNK, or
+    BACKWARD_CHUNK for a backward pass)."""
+    size = BACKWARD_CHUNK if backward else CHUNK
+    return Workspace(max(1, min(size, n_tokens)), rows_in, nO, nP)

@@ -92,6 +92,19 @@ PIPES: Dict[str, Dict[str, Any]] = {
             }
         },
     },
+    "entity_linker": {
+        "factory": "entity_linker",
+        "config": {
+            "model": {
+                "@architectures": "spacy.EntityLinker.v1",
+                "nO": None,
+                "tok2vec": {**TOK2VEC, "depth": 2},
+            },
+            "entity_vector_length": 64,
+            "incl_prior": True,
+            "use_gold_ents": True,
+        },
+    },
     "parser": {
         "factory": "parser",
         "config": {"model": _parser_model("parser"), "min_action_freq": 1},
@@ -186,6 +199,49 @@ def _banking(max_docs: int) -> List[Dict[str, Any]]:
     return rows[:max_docs]
 
 
+def _gum(max_words: int) -> Dict[str, Any]:
+    """GUM entity linking: dev texts to predict on, train sentences with links to
+    train on, and the knowledge base (every linked entity of train, the alias
+    table with its counts as priors)."""
+    folder = DATA / "gum_entity_linking"
+    rows = [json.loads(line) for line in (folder / "train.jsonl").open(encoding="utf8")]
+    gold: List[Dict[str, Any]] = []
+    total = 0
+    for row in rows:
+        links = [m for m in row["mentions"] if m.get("wikidata")]
+        if not links:
+            continue
+        gold.append(
+            {
+                "text": row["text"],
+                "links": [[m["start_char"], m["end_char"], m["wikidata"]] for m in links],
+            }
+        )
+        total += len(row["words"])
+        if total >= max_words // 2:
+            break
+    texts: List[str] = []
+    total = 0
+    for line in (folder / "dev.jsonl").open(encoding="utf8"):
+        row = json.loads(line)
+        texts.append(row["text"])
+        total += len(row["words"])
+        if total >= max_words:
+            break
+    aliases: Dict[str, Dict[str, int]] = {}
+    with (folder / "aliases_train.tsv").open(encoding="utf8", newline="") as file:
+        for row in csv.DictReader(file, delimiter="\t"):
+            counts = aliases.setdefault(row["alias"], {})
+            counts[row["wikidata_id"]] = counts.get(row["wikidata_id"], 0) + int(
+                row["count_in_train"]
+            )
+    for g in gold:
+        for start, end, qid in g["links"]:
+            counts = aliases.setdefault(g["text"][start:end], {})
+            counts.setdefault(qid, 1)
+    return {"texts": texts, "gold": gold, "aliases": aliases}
+
+
 def corpus(kind: str, quick: bool) -> Dict[str, Any]:
     """Raw texts to predict on and gold examples to train on, for a pipeline."""
     n = 6_000 if quick else 24_000
@@ -199,6 +255,8 @@ def corpus(kind: str, quick: bool) -> Dict[str, Any]:
                 for row in rows
             ],
         }
+    if kind == "entity_linker":
+        return _gum(n)
     texts = _raw_texts(EWT / "en_ewt-ud-dev.conllu", n)
     if kind == "ner":
         gold = _wnut(DATA / "wnut17" / "wnut17train.conll", n // 2)
@@ -224,6 +282,17 @@ def _examples(nlp: Any, kind: str, gold: List[Dict[str, Any]]) -> List[Any]:
 
     examples = []
     for g in gold:
+        if "links" in g:
+            doc = nlp.make_doc(g["text"])
+            spans = [(start, end, "ENT") for start, end, _ in g["links"]]
+            links = {(start, end): {qid: 1.0} for start, end, qid in g["links"]}
+            starts = [i == 0 for i in range(len(doc))]  # one sentence per row
+            annotations = {"entities": spans, "links": links, "sent_starts": starts}
+            try:
+                examples.append(Example.from_dict(doc, annotations))
+            except ValueError:  # a mention spaCy's tokenizer splits differently
+                continue
+            continue
         if "text" in g:
             examples.append(Example.from_dict(nlp.make_doc(g["text"]), {"cats": g["cats"]}))
             continue
@@ -243,7 +312,7 @@ def _check_side(nlp: Any, side: str) -> str:
     arch_modules = sorted(name for name in sys.modules if name.startswith("arch_"))
     funcs = set()
     for _, pipe in nlp.pipeline:
-        for node in pipe.model.walk():
+        for node in pipe.model.walk() if hasattr(pipe, "model") else []:
             func = getattr(node._func, "__wrapped__", node._func)
             funcs.add(getattr(func, "__module__", "") or "")
     ours = any(module.startswith("arch_") for module in funcs)
@@ -278,11 +347,12 @@ def worker(args: argparse.Namespace) -> None:
         examples = _examples(nlp, kind, data["gold"])
         optimizer = nlp.resume_training()
         batches = [examples[i : i + 128] for i in range(0, len(examples), 128)]
-        nlp.update(batches[0], sgd=optimizer, drop=0.1)  # warm-up
+        annotates = ["sentencizer"] if "sentencizer" in nlp.pipe_names else []
+        nlp.update(batches[0], sgd=optimizer, drop=0.1, annotates=annotates)  # warm-up
         for _ in range(args.repeats):
             start = time.process_time()
             for batch in batches:
-                nlp.update(batch, sgd=optimizer, drop=0.1)
+                nlp.update(batch, sgd=optimizer, drop=0.1, annotates=annotates)
             result["seconds"].append(time.process_time() - start)
         result["words"] = sum(len(eg.reference) for eg in examples)
     Path(args.out).write_text(json.dumps(result), encoding="utf8")
@@ -302,11 +372,21 @@ def _build_pipeline(kind: str, data: Dict[str, Any], folder: Path) -> None:
 
         nlp = spacy.blank("en")
         spec = PIPES[kind]
-        nlp.add_pipe(spec["factory"], config=spec["config"])
+        if kind == "entity_linker":
+            # sentences and entities from raw text: the sentencizer and phrase
+            # patterns of the KB's aliases
+            nlp.add_pipe("sentencizer")
+            ruler = nlp.add_pipe("entity_ruler")
+            ruler.add_patterns([{"label": "ENT", "pattern": a} for a in data["aliases"]])
+        pipe = nlp.add_pipe(spec["factory"], config=spec["config"])
+        if kind == "entity_linker":
+            pipe.set_kb(lambda vocab: _knowledge_base(vocab, data["aliases"]))
         examples = _examples(nlp, kind, data["gold"][:2000])
         nlp.initialize(lambda: examples)
         rng = numpy.random.default_rng(0)
         for _, pipe in nlp.pipeline:
+            if not hasattr(pipe, "model"):
+                continue
             for node in pipe.model.walk():
                 for name in node.param_names:
                     if node.has_param(name):
@@ -321,6 +401,27 @@ def _build_pipeline(kind: str, data: Dict[str, Any], folder: Path) -> None:
                             continue
                         node.set_param(name, rng.normal(0, 0.3, param.shape).astype("float32"))
         nlp.to_disk(folder / "pipeline")
+
+
+def _knowledge_base(vocab: Any, aliases: Dict[str, Dict[str, int]]) -> Any:
+    """spaCy's in-memory KB: every entity of the alias table (seeded random
+    64-d vectors, frequency = its count), every alias with its priors."""
+    import numpy
+    from spacy.kb import InMemoryLookupKB
+
+    kb = InMemoryLookupKB(vocab, entity_vector_length=64)
+    rng = numpy.random.default_rng(0)
+    freq: Dict[str, int] = {}
+    for counts in aliases.values():
+        for qid, count in counts.items():
+            freq[qid] = freq.get(qid, 0) + count
+    for qid, count in sorted(freq.items()):
+        kb.add_entity(qid, count, rng.normal(0, 1, 64).astype("float32"))
+    for alias, counts in aliases.items():
+        total = sum(counts.values())
+        qids = sorted(counts)
+        kb.add_alias(alias, qids, [counts[q] / total for q in qids])
+    return kb
 
 
 def _run_worker(folder: Path, side: str, mode: str, repeats: int) -> Dict[str, Any]:

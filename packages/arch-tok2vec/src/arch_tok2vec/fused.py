@@ -29,7 +29,7 @@ from thinc.layers.maxout import forward as maxout_forward
 from thinc.layers.residual import forward as residual_forward
 
 from . import kernels
-from .kernels import NormParams, PackedMaxout, WindowBlock
+from .kernels import MaxoutWeights, NormParams, WindowBlock
 
 AnyModel = Model[Any, Any]
 Result = Optional[Tuple[Any, Callable]]
@@ -188,6 +188,19 @@ def _dropout_mask(dropout: Optional[AnyModel], shape: Tuple[int, int], is_train:
     return dropout.ops.get_dropout_mask(shape, rate)
 
 
+def _add_gradients(
+    maxout: AnyModel, norm: Optional[AnyModel], unit: MaxoutWeights, grads: kernels.UnitGrads
+) -> None:
+    dW, db = unit.gradients(grads.dW, grads.db)
+    maxout.inc_grad("W", dW)
+    maxout.inc_grad("b", db)
+    if norm is not None:
+        dG: Any = grads.dG
+        d_shift: Any = grads.db_norm
+        norm.inc_grad("G", dG)
+        norm.inc_grad("b", d_shift)
+
+
 def _one_blas_thread() -> Any:
     from .ops import one_blas_thread
 
@@ -207,17 +220,17 @@ def _unit(model: AnyModel, X: Any, is_train: bool) -> Result:
     params = _maxout_params(maxout)
     if params is None or params[0].shape[2] != X.shape[1]:
         return None
-    packed = PackedMaxout(*params)
+    unit = MaxoutWeights(*params)
     norm_params = None
     if norm is not None:
-        norm_params = _norm_params(norm, packed.nO)
+        norm_params = _norm_params(norm, unit.nO)
         if norm_params is None:
             return None
     X = numpy.ascontiguousarray(X)
     N = X.shape[0]
     with _one_blas_thread():
-        work = kernels.workspace_for(N, packed.nI + 1, packed.nO, packed.nP)
-        Y, state = kernels.unit_forward(packed, norm_params, X, work, is_train)
+        work = kernels.workspace_for(N, unit.nI, unit.nO, unit.nP)
+        Y, state = kernels.unit_forward(unit, norm_params, X, work, is_train)
     mask = _dropout_mask(dropout, Y.shape, is_train)
     if mask is not None:
         Y *= mask
@@ -227,16 +240,11 @@ def _unit(model: AnyModel, X: Any, is_train: bool) -> Result:
         if mask is not None:
             dY = dY * mask
         with _one_blas_thread():
-            back = kernels.workspace_for(N, packed.nI + 1, packed.nO, packed.nP, backward=True)
-            dX, d_packed, dG, db = kernels.unit_backward(
-                packed, norm_params, state, numpy.ascontiguousarray(dY, dtype=numpy.float32), back
+            back = kernels.workspace_for(N, unit.nI, unit.nO, unit.nP, backward=True)
+            dX, grads = kernels.unit_backward(
+                unit, norm_params, state, numpy.ascontiguousarray(dY, dtype=numpy.float32), back
             )
-        dW, d_bias = packed.unpack_gradient(d_packed)
-        maxout.inc_grad("W", dW)
-        maxout.inc_grad("b", d_bias)
-        if norm is not None:
-            norm.inc_grad("G", dG)
-            norm.inc_grad("b", db)
+        _add_gradients(maxout, norm, unit, grads)
         return dX
 
     return Y, backprop
@@ -261,9 +269,9 @@ def _window_stack(model: AnyModel, X: Any, is_train: bool) -> Result:
         norm_params = _norm_params(norm, width)
         if norm_params is None:
             return None
-        blocks.append(WindowBlock(window, PackedMaxout(*params), norm_params))
+        blocks.append(WindowBlock(window, MaxoutWeights(*params), norm_params))
         nodes.append((window, maxout, norm, dropout))
-    rows_in = max(block.maxout.nI for block in blocks) + 1
+    rows_in = max(block.maxout.nI for block in blocks)
     nP = max(block.maxout.nP for block in blocks)
     with _one_blas_thread():
         work = kernels.workspace_for(N, rows_in, width, nP)
@@ -280,12 +288,8 @@ def _window_stack(model: AnyModel, X: Any, is_train: bool) -> Result:
             back = kernels.workspace_for(N, rows_in, width, nP, backward=True)
             dXT = numpy.ascontiguousarray(numpy.asarray(dY, dtype=numpy.float32).T)
             for block, (_, maxout, norm, _) in zip(reversed(blocks), reversed(nodes)):
-                dXT, d_packed, dG, db = kernels.window_block_backward(block, dXT, back)
-                dW, d_bias = block.maxout.unpack_gradient(d_packed)
-                maxout.inc_grad("W", dW)
-                maxout.inc_grad("b", d_bias)
-                norm.inc_grad("G", dG)
-                norm.inc_grad("b", db)
+                dXT, grads = kernels.window_block_backward(block, dXT, back)
+                _add_gradients(maxout, norm, block.maxout, grads)
             return numpy.ascontiguousarray(dXT.T)
 
     return Y, backprop

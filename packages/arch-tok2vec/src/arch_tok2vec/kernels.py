@@ -3,20 +3,19 @@ of the CNN models, computed in slices of tokens held feature-major.
 
 thinc runs ``expand_window >> Maxout >> LayerNorm`` as three layers, each a pass
 (or several) over the whole batch in token-major layout: the max over the pieces
-reads every third float, the layer norm broadcasts short rows, and every
+reads every third float, the layer norm broadcasts rows of 96 floats, and every
 intermediate array of a 3,000-token batch is larger than a core's L2 cache. Here
 a unit is computed on ``CHUNK`` tokens at a time, held feature-major (one row per
 feature, one column per token), so every elementwise step runs over long
-contiguous rows that stay in cache, and the matrix product writes its output in
-the layout the next steps read:
+contiguous rows that stay in cache:
 
-- the weights ``W`` (nO, nP, nI) and bias ``b`` (nO, nP) are packed piece-major
-  with the bias as one more input column (``PackedMaxout``), so the pieces of a
-  unit are contiguous row blocks of the product and the bias is added by the
-  product itself (the window buffer carries a row of ones);
+- the product is ``W (nO * nP, nI) @ inputs (nI, n)``: thinc's weights as they
+  are, so row ``o * nP + p`` holds piece p of unit o, and the max over the pieces
+  is an elementwise max of nP row-strided views (each row still contiguous);
 - the window of a token (``window_size`` neighbours each side) is the same
-  buffer read at shifted columns: building it is (2 * window_size + 1) block
-  copies, and its backward pass adds the same blocks back at shifted columns.
+  feature-major array read at shifted columns: building it is
+  (2 * window_size + 1) block copies, and its backward pass adds the same blocks
+  back at shifted columns.
 
 Results equal thinc's up to float32 rounding; the winning piece on ties is the
 first one, as in thinc, so gradients match too.
@@ -41,32 +40,22 @@ EPSILON = 1e-8
 """Added to the variance by thinc's LayerNorm."""
 
 
-class PackedMaxout:
-    """A Maxout layer's weights reordered for feature-major products.
+class MaxoutWeights:
+    """A Maxout layer's parameters as the kernels use them (views, no copies).
 
     W: The layer's weights, shape (nO, nP, nI).
     b: The layer's bias, shape (nO, nP).
-    Row ``p * nO + o`` of ``weights`` is piece p of unit o; its last column is
-    the bias, so a product with an input that ends in a row (or column) of ones
-    adds the bias.
     """
 
     def __init__(self, W: Array, b: Array):
         nO, nP, nI = W.shape
         self.nO, self.nP, self.nI = nO, nP, nI
-        packed = numpy.empty((nP, nO, nI + 1), dtype=numpy.float32)
-        packed[:, :, :nI] = W.transpose((1, 0, 2))
-        packed[:, :, nI] = b.T
-        self.weights = packed.reshape((nP * nO, nI + 1))
+        self.W = W.reshape((nO * nP, nI))
+        self.b = b.reshape((nO * nP, 1))
 
-    def unpack_gradient(self, d_packed: Array) -> Tuple[Array, Array]:
-        """The gradients of W (nO, nP, nI) and b (nO, nP) from the gradient of
-        the packed weights (nP * nO, nI + 1)."""
-        nO, nP, nI = self.nO, self.nP, self.nI
-        blocks = d_packed.reshape((nP, nO, nI + 1))
-        dW = numpy.ascontiguousarray(blocks[:, :, :nI].transpose((1, 0, 2)))
-        db = numpy.ascontiguousarray(blocks[:, :, nI].T)
-        return dW, db
+    def gradients(self, dW: Array, db: Array) -> Tuple[Array, Array]:
+        """dW (nO * nP, nI) and db (nO * nP,) in the shapes of W and b."""
+        return dW.reshape((self.nO, self.nP, self.nI)), db.reshape((self.nO, self.nP))
 
 
 class NormParams:
@@ -77,21 +66,21 @@ class NormParams:
     """
 
     def __init__(self, G: Array, b: Array):
-        self.G = numpy.ascontiguousarray(G, dtype=numpy.float32).reshape((-1, 1))
-        self.b = numpy.ascontiguousarray(b, dtype=numpy.float32).reshape((-1, 1))
+        self.G = G.reshape((-1, 1))
+        self.b = b.reshape((-1, 1))
 
 
 class Workspace:
     """Scratch buffers for slices of up to ``n`` tokens.
 
-    rows_in: Rows of the largest packed input (nI + 1).
+    rows_in: Rows of the largest input slice (nI).
     nO: Units of the layer; nP: pieces per unit.
     """
 
     def __init__(self, n: int, rows_in: int, nO: int, nP: int):
         self.n = n
         self.inputs = numpy.empty((rows_in, n), dtype=numpy.float32)
-        self.pieces = numpy.empty((nP * nO, n), dtype=numpy.float32)
+        self.pieces = numpy.empty((nO * nP, n), dtype=numpy.float32)
         self.tmp = numpy.empty((nO, n), dtype=numpy.float32)
         self.tmp2 = numpy.empty((nO, n), dtype=numpy.float32)
         self.flags = numpy.empty((nO, n), dtype=bool)
@@ -101,24 +90,34 @@ class Workspace:
         self.ones = numpy.ones((n,), dtype=numpy.float32)
 
 
+def workspace_for(
+    n_tokens: int, rows_in: int, nO: int, nP: int, backward: bool = False
+) -> Workspace:
+    """Scratch buffers for a batch of ``n_tokens`` (slices of at most CHUNK, or
+    BACKWARD_CHUNK for a backward pass)."""
+    size = BACKWARD_CHUNK if backward else CHUNK
+    return Workspace(max(1, min(size, n_tokens)), rows_in, nO, nP)
+
+
 # --------------------------------------------------------------------------
 # forward pieces (one slice, feature-major)
 
 
-def maxout_slice(pieces: Array, nO: int, nP: int, out: Array, which: Optional[Array]) -> Array:
-    """The max over the nP row blocks of ``pieces`` (nP * nO, n) into ``out``
-    (nO, n); ``which`` (uint8, nO x n), if given, gets the first winning piece."""
+def maxout_slice(pieces: Array, nP: int, out: Array, which: Optional[Array]) -> Array:
+    """The max over the pieces of ``pieces`` (nO * nP, n; row o * nP + p is
+    piece p of unit o) into ``out`` (nO, n); ``which`` (uint8, nO x n), if
+    given, gets the first winning piece."""
     if nP == 1:
         numpy.copyto(out, pieces)
         if which is not None:
             which.fill(0)
         return out
-    first, second = pieces[:nO], pieces[nO : 2 * nO]
+    first, second = pieces[0::nP], pieces[1::nP]
     numpy.maximum(first, second, out=out)
     if which is not None:
         numpy.greater(second, first, out=which.view(bool))
     for p in range(2, nP):
-        piece = pieces[p * nO : (p + 1) * nO]
+        piece = pieces[p::nP]
         if which is not None:
             wins = numpy.greater(piece, out)
             # p is larger than every earlier piece index: max() takes it where it wins
@@ -151,6 +150,26 @@ def layer_norm_slice(
     return X
 
 
+def unit_slice(
+    unit: MaxoutWeights,
+    norm: Optional[NormParams],
+    inputs: Array,
+    work: Workspace,
+    which: Optional[Array],
+    xhat: Optional[Array],
+    rstd: Optional[Array],
+) -> Array:
+    """LayerNorm(Maxout(x)) (or Maxout(x) without ``norm``) of a feature-major
+    slice ``inputs`` (nI, n); returns a view of ``work.tmp2`` (nO, n)."""
+    n = inputs.shape[1]
+    pieces = numpy.matmul(unit.W, inputs, out=work.pieces[:, :n])
+    numpy.add(pieces, unit.b, out=pieces)
+    M = maxout_slice(pieces, unit.nP, work.tmp2[:, :n], which)
+    if norm is not None:
+        M = layer_norm_slice(M, norm, work, xhat, rstd)
+    return M
+
+
 # --------------------------------------------------------------------------
 # backward pieces (one slice, feature-major)
 
@@ -176,8 +195,8 @@ def layer_norm_backward_slice(
     return d_xhat
 
 
-def maxout_backward_slice(dM: Array, which: Array, nO: int, nP: int, work: Workspace) -> Array:
-    """The gradient of the pieces (nP * nO, n), from the gradient ``dM`` (nO, n)
+def maxout_backward_slice(dM: Array, which: Array, nP: int, work: Workspace) -> Array:
+    """The gradient of the pieces (nO * nP, n), from the gradient ``dM`` (nO, n)
     of the max and the winning piece of each unit."""
     n = dM.shape[1]
     d_pieces = work.pieces[:, :n]
@@ -187,8 +206,43 @@ def maxout_backward_slice(dM: Array, which: Array, nO: int, nP: int, work: Works
     flags = work.flags[:, :n]
     for p in range(nP):
         numpy.equal(which, p, out=flags)
-        numpy.multiply(dM, flags, out=d_pieces[p * nO : (p + 1) * nO])
+        numpy.multiply(dM, flags, out=d_pieces[p::nP])
     return d_pieces
+
+
+def unit_backward_slice(
+    unit: MaxoutWeights,
+    norm: Optional[NormParams],
+    dY: Array,
+    inputs: Array,
+    which: Array,
+    xhat: Optional[Array],
+    rstd: Optional[Array],
+    work: Workspace,
+    grads: "UnitGrads",
+) -> Array:
+    """The gradient of a slice's pieces (nO * nP, n; a view of ``work.pieces``)
+    from that of its outputs ``dY`` (nO, n; overwritten), adding the
+    parameters' gradients to ``grads``. The inputs' gradient is then
+    ``W.T @ d_pieces``."""
+    n = dY.shape[1]
+    if norm is not None:
+        dY = layer_norm_backward_slice(dY, xhat, rstd, norm, work, grads.dG, grads.db_norm)
+    d_pieces = maxout_backward_slice(dY, which, unit.nP, work)
+    grads.dW += numpy.matmul(d_pieces, inputs.T)
+    grads.db += numpy.matmul(d_pieces, work.ones[:n])
+    return d_pieces
+
+
+class UnitGrads:
+    """Gradients of a Maxout unit's W (nO * nP, nI) and b, and of its
+    LayerNorm's G and b, summed over the slices."""
+
+    def __init__(self, unit: MaxoutWeights):
+        self.dW = numpy.zeros((unit.nO * unit.nP, unit.nI), dtype=numpy.float32)
+        self.db = numpy.zeros((unit.nO * unit.nP,), dtype=numpy.float32)
+        self.dG = numpy.zeros((unit.nO,), dtype=numpy.float32)
+        self.db_norm = numpy.zeros((unit.nO,), dtype=numpy.float32)
 
 
 # --------------------------------------------------------------------------
@@ -199,11 +253,11 @@ class WindowBlock:
     """One residual block's parameters and the state its backward pass needs.
 
     window_size: Neighbours on each side in the window.
-    maxout: The packed Maxout weights (nI = (2 * window_size + 1) * width).
+    maxout: The Maxout weights (nI = (2 * window_size + 1) * width).
     norm: The LayerNorm's scale and shift.
     """
 
-    def __init__(self, window_size: int, maxout: PackedMaxout, norm: NormParams):
+    def __init__(self, window_size: int, maxout: MaxoutWeights, norm: NormParams):
         self.window_size = window_size
         self.maxout = maxout
         self.norm = norm
@@ -216,11 +270,11 @@ class WindowBlock:
 
 def fill_window(XT: Array, start: int, end: int, nW: int, out: Array) -> Array:
     """The window rows of tokens start..end of ``XT`` (width, N) into ``out``
-    ((2 * nW + 1) * width + 1, end - start): block k holds token t + k - nW
-    (zeros past either end), then a row of ones (the bias input)."""
+    ((2 * nW + 1) * width, end - start): block k holds token t + k - nW (zeros
+    past either end)."""
     width, N = XT.shape
     n = end - start
-    buf = out[:, :n]
+    buf = out[: (2 * nW + 1) * width, :n]
     for k in range(2 * nW + 1):
         offset = k - nW
         rows = buf[k * width : (k + 1) * width]
@@ -234,7 +288,6 @@ def fill_window(XT: Array, start: int, end: int, nW: int, out: Array) -> Array:
         if src_hi < hi:
             rows[:, n - (hi - src_hi) :].fill(0.0)
         rows[:, src_lo - lo : n - (hi - src_hi)] = XT[:, src_lo:src_hi]
-    buf[(2 * nW + 1) * width].fill(1.0)
     return buf
 
 
@@ -260,8 +313,7 @@ def window_block_forward(
     (width, N) before the sum, if given) for ``XT`` (width, N); returns a new
     (width, N) array. With ``train``, keeps what the backward pass needs."""
     width, N = XT.shape
-    unit = block.maxout
-    nO, nP = unit.nO, unit.nP
+    nO = block.maxout.nO
     out = numpy.empty((nO, N), dtype=numpy.float32)
     if train:
         block.inputs = XT
@@ -271,14 +323,16 @@ def window_block_forward(
         block.drop_mask = drop
     for start in range(0, N, work.n):
         end = min(N, start + work.n)
-        n = end - start
         buf = fill_window(XT, start, end, block.window_size, work.inputs)
-        pieces = numpy.matmul(unit.weights, buf, out=work.pieces[:, :n])
-        which = block.which[:, start:end] if block.which is not None and train else None
-        M = maxout_slice(pieces, nO, nP, work.tmp2[:, :n], which)
-        xhat = block.xhat[:, start:end] if train and block.xhat is not None else None
-        rstd = block.rstd[start:end] if train and block.rstd is not None else None
-        Y = layer_norm_slice(M, block.norm, work, xhat, rstd)
+        Y = unit_slice(
+            block.maxout,
+            block.norm,
+            buf,
+            work,
+            block.which[:, start:end] if train and block.which is not None else None,
+            block.xhat[:, start:end] if train and block.xhat is not None else None,
+            block.rstd[start:end] if train and block.rstd is not None else None,
+        )
         if drop is not None:
             numpy.multiply(Y, drop[:, start:end], out=Y)
         numpy.add(XT[:, start:end], Y, out=out[:, start:end])
@@ -287,42 +341,42 @@ def window_block_forward(
 
 def window_block_backward(
     block: WindowBlock, dOutT: Array, work: Workspace
-) -> Tuple[Array, Array, Array, Array]:
+) -> Tuple[Array, UnitGrads]:
     """The gradient of the block's input (width, N) from that of its output,
-    with the gradients of the packed Maxout weights and of the LayerNorm's G
-    and b."""
+    and the gradients of its parameters."""
     XT = block.inputs
     assert XT is not None and block.xhat is not None and block.rstd is not None
     assert block.which is not None
     width, N = XT.shape
-    unit = block.maxout
-    nO, nP = unit.nO, unit.nP
+    grads = UnitGrads(block.maxout)
     dXT = dOutT.copy()  # the residual path
-    d_packed = numpy.zeros_like(unit.weights)
-    dG = numpy.zeros((nO,), dtype=numpy.float32)
-    db = numpy.zeros((nO,), dtype=numpy.float32)
     for start in range(0, N, work.n):
         end = min(N, start + work.n)
-        n = end - start
-        dY = work.tmp2[:, :n]
+        dY = work.tmp2[:, : end - start]
         if block.drop_mask is not None:
             numpy.multiply(dOutT[:, start:end], block.drop_mask[:, start:end], out=dY)
         else:
             numpy.copyto(dY, dOutT[:, start:end])
-        dM = layer_norm_backward_slice(
-            dY, block.xhat[:, start:end], block.rstd[start:end], block.norm, work, dG, db
-        )
-        d_pieces = maxout_backward_slice(dM, block.which[:, start:end], nO, nP, work)
         buf = fill_window(XT, start, end, block.window_size, work.inputs)
-        d_packed += numpy.matmul(d_pieces, buf.T)
+        d_pieces = unit_backward_slice(
+            block.maxout,
+            block.norm,
+            dY,
+            buf,
+            block.which[:, start:end],
+            block.xhat[:, start:end],
+            block.rstd[start:end],
+            work,
+            grads,
+        )
         # the window rows are no longer needed: their buffer takes their gradient
-        d_window = numpy.matmul(unit.weights.T, d_pieces, out=work.inputs[:, :n])
+        d_window = numpy.matmul(block.maxout.W.T, d_pieces, out=work.inputs[:, : end - start])
         add_window_gradient(d_window, start, end, block.window_size, dXT)
-    return dXT, d_packed, dG, db
+    return dXT, grads
 
 
 # --------------------------------------------------------------------------
-# a Maxout + LayerNorm unit on token-major input and output
+# a Maxout (+ LayerNorm) unit on token-major input and output
 
 
 class UnitState:
@@ -336,7 +390,7 @@ class UnitState:
 
 
 def unit_forward(
-    unit: PackedMaxout,
+    unit: MaxoutWeights,
     norm: Optional[NormParams],
     X: Array,
     work: Workspace,
@@ -346,64 +400,50 @@ def unit_forward(
     ``X`` (N, nI); returns a token-major (N, nO) array and, with ``train``, the
     state for ``unit_backward``."""
     N = X.shape[0]
-    nO, nP, nI = unit.nO, unit.nP, unit.nI
-    W = unit.weights[:, :nI]
-    bias = unit.weights[:, nI : nI + 1]
-    out = numpy.empty((N, nO), dtype=numpy.float32)
-    state = UnitState(X, nO, N) if train else None
+    out = numpy.empty((N, unit.nO), dtype=numpy.float32)
+    state = UnitState(X, unit.nO, N) if train else None
     for start in range(0, N, work.n):
         end = min(N, start + work.n)
-        n = end - start
-        pieces = numpy.matmul(W, X[start:end].T, out=work.pieces[:, :n])
-        numpy.add(pieces, bias, out=pieces)
-        which = state.which[:, start:end] if state is not None else None
-        M = maxout_slice(pieces, nO, nP, work.tmp2[:, :n], which)
-        if norm is not None:
-            xhat = state.xhat[:, start:end] if state is not None else None
-            rstd = state.rstd[start:end] if state is not None else None
-            M = layer_norm_slice(M, norm, work, xhat, rstd)
+        M = unit_slice(
+            unit,
+            norm,
+            X[start:end].T,
+            work,
+            state.which[:, start:end] if state is not None else None,
+            state.xhat[:, start:end] if state is not None and norm is not None else None,
+            state.rstd[start:end] if state is not None and norm is not None else None,
+        )
         numpy.copyto(out[start:end], M.T)
     return out, state
 
 
 def unit_backward(
-    unit: PackedMaxout,
+    unit: MaxoutWeights,
     norm: Optional[NormParams],
     state: UnitState,
     dY: Array,
     work: Workspace,
-) -> Tuple[Array, Array, Array, Array]:
+) -> Tuple[Array, UnitGrads]:
     """The gradient of the input (N, nI) from that of the output ``dY`` (N, nO),
-    with the gradients of the packed weights and (zeros without a norm) of the
-    LayerNorm's G and b."""
+    and the gradients of the parameters."""
     X = state.X
     N = X.shape[0]
-    nO, nP, nI = unit.nO, unit.nP, unit.nI
-    W = unit.weights[:, :nI]
-    dX = numpy.empty((N, nI), dtype=numpy.float32)
-    d_packed = numpy.zeros_like(unit.weights)
-    dG = numpy.zeros((nO,), dtype=numpy.float32)
-    db = numpy.zeros((nO,), dtype=numpy.float32)
+    dX = numpy.empty((N, unit.nI), dtype=numpy.float32)
+    grads = UnitGrads(unit)
     for start in range(0, N, work.n):
         end = min(N, start + work.n)
-        n = end - start
-        dM = work.tmp2[:, :n]
+        dM = work.tmp2[:, : end - start]
         numpy.copyto(dM, dY[start:end].T)
-        if norm is not None:
-            dM = layer_norm_backward_slice(
-                dM, state.xhat[:, start:end], state.rstd[start:end], norm, work, dG, db
-            )
-        d_pieces = maxout_backward_slice(dM, state.which[:, start:end], nO, nP, work)
-        d_packed[:, :nI] += numpy.matmul(d_pieces, X[start:end])
-        d_packed[:, nI] += numpy.matmul(d_pieces, work.ones[:n])
-        numpy.matmul(d_pieces.T, W, out=dX[start:end])
-    return dX, d_packed, dG, db
-
-
-def workspace_for(
-    n_tokens: int, rows_in: int, nO: int, nP: int, backward: bool = False
-) -> Workspace:
-    """Scratch buffers for a batch of ``n_tokens`` (slices of at most CHUNK, or
-    BACKWARD_CHUNK for a backward pass)."""
-    size = BACKWARD_CHUNK if backward else CHUNK
-    return Workspace(max(1, min(size, n_tokens)), rows_in, nO, nP)
+        d_pieces = unit_backward_slice(
+            unit,
+            norm,
+            dM,
+            X[start:end].T,
+            state.which[:, start:end],
+            state.xhat[:, start:end],
+            state.rstd[start:end],
+            work,
+            grads,
+        )
+        numpy.matmul(d_pieces.T, unit.W, out=dX[start:end])
+    return dX, grads

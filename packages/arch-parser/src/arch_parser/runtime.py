@@ -9,6 +9,8 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy
 from thinc.api import Model
 
+from arch_tok2vec.ops import one_blas_thread
+
 from .arc_eager import ArcEager, ArcEagerBatch
 from .biluo import BiluoBatch, BiluoSystem
 from .step import ParserStepModel, log_loss_gradient
@@ -54,10 +56,11 @@ def parse(model: AnyModel, system: System, docs: Sequence[Any]) -> Batch:
     if batch.is_done():
         return batch
     step, _ = model(list(docs), is_train=False)
-    while not batch.is_done():
-        scores = step.predict(batch.token_ids())
-        scores[~batch.valid()] = -numpy.inf
-        batch.apply(scores.argmax(axis=1))
+    with one_blas_thread():
+        while not batch.is_done():
+            scores = step.predict(batch.token_ids())
+            scores[~batch.valid()] = -numpy.inf
+            batch.apply(scores.argmax(axis=1))
     return batch
 
 

@@ -1,0 +1,106 @@
+"""The step model's per-step work: the hidden layer (gather-sum of the
+precomputed blocks, bias, maxout) and its recorded gradient equal the plain
+argmax formulation, and parsing runs its products on one BLAS thread."""
+
+import numpy
+import pytest
+from threadpoolctl import ThreadpoolController
+
+from arch_parser import ArcEager, TransitionBasedParser
+from arch_parser import step as step_module
+from arch_parser.runtime import parse
+from arch_tok2vec import Doc
+from arch_tok2vec.architectures.tok2vec import HashEmbedCNN
+
+WORDS = "the cat sat on the mat and the dog barked at it".split()
+
+
+def _model(pieces, n_moves):
+    tok2vec = HashEmbedCNN(
+        pretrained_vectors=None,
+        width=16,
+        depth=1,
+        embed_size=50,
+        window_size=1,
+        maxout_pieces=2,
+        subword_features=False,
+    )
+    model = TransitionBasedParser(
+        tok2vec, state_type="parser", extra_state_tokens=False, hidden_width=8,
+        maxout_pieces=pieces, use_upper=True, nO=None,
+    )  # fmt: skip
+    model.attrs["resize_output"](model, n_moves)
+    model.initialize(X=[Doc(WORDS)])
+    rng = numpy.random.default_rng(0)
+    for node in model.walk():
+        for name in node.param_names:
+            if node.has_param(name):
+                value = node.get_param(name)
+                node.set_param(name, rng.normal(0, 1, value.shape).astype("float32"))
+    return model
+
+
+def _reference_hidden(step, ids):
+    """The hidden layer as an argmax over the (nO, nP) blocks."""
+    rows = (ids.astype(numpy.int64) + 1) * step.nF + step.slot
+    pre = step.table[rows.ravel()].reshape((ids.shape[0], step.nF, -1)).sum(axis=1)
+    pre = pre + step.bias
+    if step.nP == 1:
+        return pre * (pre > 0), pre > 0
+    pre = pre.reshape((ids.shape[0], step.nO, step.nP))
+    which = pre.argmax(axis=-1)
+    return numpy.take_along_axis(pre, which[..., None], axis=-1)[..., 0], which
+
+
+@pytest.mark.parametrize("pieces", [1, 2, 3])
+def test_hidden_and_its_gradient_equal_the_argmax_form(pieces):
+    model = _model(pieces, n_moves=5)
+    docs = [Doc(WORDS), Doc(WORDS[:4])]
+    step = step_module.ParserStepModel(model, docs, train=True)
+    rng = numpy.random.default_rng(1)
+    ids = rng.integers(-1, sum(len(d) for d in docs), (20, step.nF)).astype("int32")
+    ids[3] = ids[2]  # repeated states
+    # ties between pieces: the first piece wins, as argmax decides
+    if pieces >= 2:
+        step.table[:] = numpy.round(step.table * 2) / 2
+        step.bias[:] = 0.0
+    hidden, which = step._hidden(ids)
+    ref_hidden, ref_which = _reference_hidden(step, ids)
+    numpy.testing.assert_allclose(hidden, ref_hidden, rtol=1e-6, atol=1e-6)
+    numpy.testing.assert_array_equal(numpy.asarray(which, dtype=int), ref_which.astype(int))
+    d_hidden = rng.normal(0, 1, hidden.shape).astype("float32")
+    step._record(ids, d_hidden, which)
+    expected = numpy.zeros((ids.shape[0], step.nO, step.nP), dtype="float32")
+    if pieces >= 2:
+        numpy.put_along_axis(expected, ref_which[..., None], d_hidden[..., None], axis=-1)
+    else:
+        expected[..., 0] = d_hidden * ref_which
+    numpy.testing.assert_allclose(step._d_pre[-1], expected.reshape((ids.shape[0], -1)))
+
+
+def test_parsing_runs_the_steps_on_one_blas_thread(monkeypatch):
+    """The per-step products are small; a threaded BLAS only adds overhead (and on
+    a busy machine, waits), so the step loop holds numpy's BLAS at one thread."""
+    blas = ThreadpoolController().select(user_api="blas")
+    if not blas.lib_controllers:
+        pytest.skip("numpy has no BLAS library threadpoolctl can see")
+    before = [lib.get_num_threads() for lib in blas.lib_controllers]
+    for lib in blas.lib_controllers:
+        lib.set_num_threads(2)
+    try:
+        seen = []
+        original = step_module.ParserStepModel.predict
+
+        def spy(self, ids):
+            seen.append([lib.get_num_threads() for lib in blas.lib_controllers])
+            return original(self, ids)
+
+        monkeypatch.setattr(step_module.ParserStepModel, "predict", spy)
+        system = ArcEager({0: {"": 1}, 1: {"": 1}, 2: {"x": 1}, 3: {"y": 1}, 4: {"ROOT": 1}})
+        model = _model(2, n_moves=system.n_moves)
+        parse(model, system, [Doc(WORDS), Doc(WORDS[:5])])
+        assert seen and all(threads == [1] * len(threads) for threads in seen)
+        assert [lib.get_num_threads() for lib in blas.lib_controllers] == [2] * len(before)
+    finally:
+        for lib, threads in zip(blas.lib_controllers, before):
+            lib.set_num_threads(threads)

@@ -4,11 +4,12 @@ argmax formulation, and parsing runs its products on one BLAS thread."""
 
 import numpy
 import pytest
+from thinc.api import Adam
 from threadpoolctl import ThreadpoolController
 
 from arch_parser import ArcEager, TransitionBasedParser
 from arch_parser import step as step_module
-from arch_parser.runtime import parse
+from arch_parser.runtime import parse, update
 from arch_tok2vec import Doc
 from arch_tok2vec.architectures.tok2vec import HashEmbedCNN
 
@@ -36,7 +37,7 @@ def _model(pieces, n_moves):
         for name in node.param_names:
             if node.has_param(name):
                 value = node.get_param(name)
-                node.set_param(name, rng.normal(0, 1, value.shape).astype("float32"))
+                node.set_param(name, rng.normal(0, 0.1, value.shape).astype("float32"))
     return model
 
 
@@ -78,9 +79,11 @@ def test_hidden_and_its_gradient_equal_the_argmax_form(pieces):
     numpy.testing.assert_allclose(step._d_pre[-1], expected.reshape((ids.shape[0], -1)))
 
 
-def test_parsing_runs_the_steps_on_one_blas_thread(monkeypatch):
+@pytest.mark.parametrize("training", [False, True])
+def test_the_step_loop_runs_on_one_blas_thread(monkeypatch, training):
     """The per-step products are small; a threaded BLAS only adds overhead (and on
-    a busy machine, waits), so the step loop holds numpy's BLAS at one thread."""
+    a busy machine, waits), so the step loops of parsing and training hold
+    numpy's BLAS at one thread."""
     blas = ThreadpoolController().select(user_api="blas")
     if not blas.lib_controllers:
         pytest.skip("numpy has no BLAS library threadpoolctl can see")
@@ -89,16 +92,27 @@ def test_parsing_runs_the_steps_on_one_blas_thread(monkeypatch):
         lib.set_num_threads(2)
     try:
         seen = []
-        original = step_module.ParserStepModel.predict
+        name = "begin_update" if training else "predict"
+        original = getattr(step_module.ParserStepModel, name)
 
         def spy(self, ids):
             seen.append([lib.get_num_threads() for lib in blas.lib_controllers])
             return original(self, ids)
 
-        monkeypatch.setattr(step_module.ParserStepModel, "predict", spy)
+        monkeypatch.setattr(step_module.ParserStepModel, name, spy)
         system = ArcEager({0: {"": 1}, 1: {"": 1}, 2: {"x": 1}, 3: {"y": 1}, 4: {"ROOT": 1}})
         model = _model(2, n_moves=system.n_moves)
-        parse(model, system, [Doc(WORDS), Doc(WORDS[:5])])
+        docs = [Doc(WORDS), Doc(WORDS[:5])]
+        if training:
+            golds = [
+                system.gold_for(
+                    [1, 2, 2] + list(range(3, len(doc))), ["x", "ROOT"] + ["y"] * (len(doc) - 2)
+                )
+                for doc in docs
+            ]
+            update(model, system, docs, golds, Adam(0.001))
+        else:
+            parse(model, system, docs)
         assert seen and all(threads == [1] * len(threads) for threads in seen)
         assert [lib.get_num_threads() for lib in blas.lib_controllers] == [2] * len(before)
     finally:

@@ -85,25 +85,26 @@ def update(
     step, finish = model.begin_update(list(docs))
     unseen = model.attrs["unseen_classes"]
     loss = 0.0
-    while not batch.is_done():
-        ids = batch.token_ids()
-        scores, backprop = step.begin_update(ids)
-        if isinstance(batch, ArcEagerBatch):
-            move_valid = batch.move_validity()
-            valid = move_valid[:, system.cls_move]
-            costs = batch.costs(move_valid)
-        else:
-            valid = batch.valid()
-            costs = batch.costs(valid)
-        if unseen:
-            for clas in numpy.flatnonzero((costs <= 0).any(axis=0)).tolist():
-                unseen.discard(clas)
-        d_scores = log_loss_gradient(scores, costs, valid)
-        loss += float((d_scores**2).sum())
-        backprop(d_scores)
-        scores[~valid] = -numpy.inf
-        batch.apply(scores.argmax(axis=1))
-    finish(None)
+    with one_blas_thread():
+        while not batch.is_done():
+            ids = batch.token_ids()
+            scores, backprop = step.begin_update(ids)
+            if isinstance(batch, ArcEagerBatch):
+                move_valid = batch.move_validity()
+                valid = move_valid[:, system.cls_move]
+                costs = batch.costs(move_valid)
+            else:
+                valid = batch.valid()
+                costs = batch.costs(valid)
+            if unseen:
+                for clas in numpy.flatnonzero((costs <= 0).any(axis=0)).tolist():
+                    unseen.discard(clas)
+            d_scores = log_loss_gradient(scores, costs, valid)
+            loss += float((d_scores**2).sum())
+            backprop(d_scores)
+            scores[~valid] = -numpy.inf
+            batch.apply(scores.argmax(axis=1))
+        finish(None)
     model.finish_update(sgd)
     return loss
 

@@ -333,28 +333,28 @@ def worker(args: argparse.Namespace) -> None:
     kind = json.loads((folder / "kind.json").read_text("utf8"))["kind"]
     nlp = spacy.load(folder / "pipeline")
     built_by = _check_side(nlp, args.side)
-    result: Dict[str, Any] = {"built_by": built_by, "seconds": [], "words": 0}
-    if args.mode == "predict":
-        texts = data["texts"]
-        for _ in nlp.pipe(texts[:200], batch_size=128):
-            pass
-        for _ in range(args.repeats):
-            start = time.process_time()
-            words = sum(len(doc) for doc in nlp.pipe(texts, batch_size=128))
-            result["seconds"].append(time.process_time() - start)
-        result["words"] = words
-    else:
-        examples = _examples(nlp, kind, data["gold"])
-        optimizer = nlp.resume_training()
-        batches = [examples[i : i + 128] for i in range(0, len(examples), 128)]
-        annotates = ["sentencizer"] if "sentencizer" in nlp.pipe_names else []
-        nlp.update(batches[0], sgd=optimizer, drop=0.1, annotates=annotates)  # warm-up
-        for _ in range(args.repeats):
-            start = time.process_time()
-            for batch in batches:
-                nlp.update(batch, sgd=optimizer, drop=0.1, annotates=annotates)
-            result["seconds"].append(time.process_time() - start)
-        result["words"] = sum(len(eg.reference) for eg in examples)
+    result: Dict[str, Any] = {"built_by": built_by}
+    texts = data["texts"]
+    for _ in nlp.pipe(texts[:200], batch_size=128):
+        pass
+    seconds = []
+    for _ in range(args.repeats):
+        start = time.process_time()
+        words = sum(len(doc) for doc in nlp.pipe(texts, batch_size=128))
+        seconds.append(time.process_time() - start)
+    result["predict"] = {"seconds": seconds, "words": words}
+    examples = _examples(nlp, kind, data["gold"])
+    optimizer = nlp.resume_training()
+    batches = [examples[i : i + 128] for i in range(0, len(examples), 128)]
+    annotates = ["sentencizer"] if "sentencizer" in nlp.pipe_names else []
+    nlp.update(batches[0], sgd=optimizer, drop=0.1, annotates=annotates)  # warm-up
+    seconds = []
+    for _ in range(args.repeats):
+        start = time.process_time()
+        for batch in batches:
+            nlp.update(batch, sgd=optimizer, drop=0.1, annotates=annotates)
+        seconds.append(time.process_time() - start)
+    result["train"] = {"seconds": seconds, "words": sum(len(eg.reference) for eg in examples)}
     Path(args.out).write_text(json.dumps(result), encoding="utf8")
 
 
@@ -424,7 +424,7 @@ def _knowledge_base(vocab: Any, aliases: Dict[str, Dict[str, int]]) -> Any:
     return kb
 
 
-def _run_worker(folder: Path, side: str, mode: str, repeats: int) -> Dict[str, Any]:
+def _run_worker(folder: Path, side: str, repeats: int) -> Dict[str, Any]:
     env = dict(os.environ, **{var: "1" for var in common.THREAD_VARS})
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
@@ -435,8 +435,6 @@ def _run_worker(folder: Path, side: str, mode: str, repeats: int) -> Dict[str, A
             str(folder),
             "--side",
             side,
-            "--mode",
-            mode,
             "--repeats",
             str(repeats),
             "--out",
@@ -456,23 +454,19 @@ def _case(kind: str):
             (folder / "kind.json").write_text(json.dumps({"kind": kind}), encoding="utf8")
             _build_pipeline(kind, data, folder)
             rounds = 2 if quick else 3
+            runs: Dict[str, List[Dict[str, Any]]] = {"ours": [], "spacy": []}
+            for r in range(rounds):
+                for side in ["ours", "spacy"] if r % 2 == 0 else ["spacy", "ours"]:
+                    runs[side].append(_run_worker(folder, side, 2 if quick else 3))
             for mode in ("predict", "train"):
-                rates: Dict[str, List[float]] = {"ours": [], "spacy": []}
-                words = 0
-                for r in range(rounds):
-                    order = ["ours", "spacy"] if r % 2 == 0 else ["spacy", "ours"]
-                    for side in order:
-                        got = _run_worker(folder, side, mode, 2 if quick else 3)
-                        words = got["words"]
-                        rates[side].append(min(got["seconds"]))
                 what = "nlp.pipe on raw text" if mode == "predict" else "nlp.update, dropout 0.1"
                 results.append(
                     record(
                         f"spaCy pipeline: {kind}",
                         f"spaCy {kind} pipeline {mode}, with arch vs spaCy alone",
-                        words,
-                        rates["ours"],
-                        rates["spacy"],
+                        runs["ours"][0][mode]["words"],
+                        [min(run[mode]["seconds"]) for run in runs["ours"]],
+                        [min(run[mode]["seconds"]) for run in runs["spacy"]],
                         f"{what}, batch 128, CPU time; spaCy's own config (v1 architectures), "
                         f"the same saved pipeline loaded by spacy.load in {rounds} alternating "
                         "fresh processes per side; ours = spaCy with arch installed",
@@ -490,7 +484,6 @@ if __name__ == "__main__":
         parser = argparse.ArgumentParser()
         parser.add_argument("--worker")
         parser.add_argument("--side", choices=["ours", "spacy"])
-        parser.add_argument("--mode", choices=["predict", "train"])
         parser.add_argument("--repeats", type=int, default=3)
         parser.add_argument("--out")
         worker(parser.parse_args())

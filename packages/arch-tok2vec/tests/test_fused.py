@@ -5,7 +5,7 @@ import pickle
 
 import numpy
 import pytest
-from thinc.api import Config, Maxout, chain, clone, expand_window, residual
+from thinc.api import Config, Maxout, NumpyOps, chain, clone, expand_window, residual
 
 from arch_tok2vec import Doc, kernels, registry
 from arch_tok2vec.fused import FusedForward, fuse_layers
@@ -122,9 +122,11 @@ def test_same_outputs_and_gradients_as_thinc(window, pieces):
         numpy.testing.assert_allclose(g_ours[key], value, rtol=0, atol=1e-4 * scale, err_msg=key)
 
 
-def test_dropout_inside_the_blocks_matches_thinc():
+def test_dropout_inside_the_blocks_matches_thinc(monkeypatch):
     """spaCy sets dropout_rate on every node that has one (Dropout layers included)
-    while training; the fused blocks draw the same masks, in the same order."""
+    while training; with the same masks, the fused blocks compute what thinc's
+    layers compute (the masks are drawn by kernels.dropout_mask, replayed here
+    to thinc's Dropout layers in the order they were drawn)."""
     docs = _docs()
     model = _build()
     model.initialize(X=docs)
@@ -134,13 +136,47 @@ def test_dropout_inside_the_blocks_matches_thinc():
         for node in m.walk():
             if node.name == "dropout":
                 node.attrs["dropout_rate"] = 0.25
+    drawn = []
+    draw = kernels.dropout_mask
+
+    def recording(shape, rate):
+        drawn.append(draw(shape, rate))
+        return drawn[-1]
+
+    monkeypatch.setattr(kernels, "dropout_mask", recording)
     Y_ours, dX_ours, g_ours = _train_step(model, docs)
+    assert len(drawn) == 4  # the embedding's Maxout and three window blocks
+    queue = list(drawn)
+    thinc_mask = NumpyOps.get_dropout_mask
+
+    def replay(self, shape, drop):
+        if not drop:  # HashEmbed asks for a mask at rate 0
+            return thinc_mask(self, shape, drop)
+        mask = queue.pop(0)
+        return mask if mask.shape == tuple(shape) else mask.T  # blocks draw feature-major
+
+    monkeypatch.setattr(NumpyOps, "get_dropout_mask", replay)
     Y_ref, dX_ref, g_ref = _train_step(reference, docs)
+    assert queue == []
     for ours, theirs in zip(Y_ours, Y_ref):
         numpy.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=2e-5)
     for key, value in g_ref.items():
         scale = float(numpy.abs(value).max()) or 1.0
         numpy.testing.assert_allclose(g_ours[key], value, rtol=0, atol=1e-4 * scale, err_msg=key)
+
+
+def test_dropout_masks_have_thincs_distribution_and_follow_the_seed():
+    numpy.random.seed(0)
+    mask = kernels.dropout_mask((400, 1000), 0.3)
+    assert mask.dtype == numpy.float32 and mask.shape == (400, 1000)
+    assert set(numpy.unique(mask).tolist()) == {0.0, numpy.float32(1 / 0.7)}
+    assert abs(float((mask > 0).mean()) - 0.7) < 0.005
+    assert abs(float(mask.mean()) - 1.0) < 0.01  # an unbiased mask
+    numpy.random.seed(7)
+    first = kernels.dropout_mask((30, 20), 0.5)
+    numpy.random.seed(7)
+    assert numpy.array_equal(first, kernels.dropout_mask((30, 20), 0.5))
+    assert not kernels.dropout_mask((3, 4), 1.0).any()
 
 
 def test_batches_longer_than_a_slice(monkeypatch):

@@ -178,14 +178,15 @@ def _norm_params(norm: AnyModel, width: int) -> Optional[NormParams]:
 
 
 def _dropout_mask(dropout: Optional[AnyModel], shape: Tuple[int, int], is_train: bool) -> Any:
-    """thinc's Dropout mask for an output of ``shape``, or None when the layer
-    would pass its input through."""
+    """A Dropout layer's mask for an output of ``shape`` (``kernels.dropout_mask``:
+    thinc's distribution, drawn faster), or None when the layer would pass its
+    input through."""
     if dropout is None or not is_train:
         return None
     rate = dropout.attrs.get("dropout_rate", 0.0)
     if not rate or not dropout.attrs.get("is_enabled", True):
         return None
-    return dropout.ops.get_dropout_mask(shape, rate)
+    return kernels.dropout_mask(shape, rate)
 
 
 def _add_gradients(
@@ -277,10 +278,8 @@ def _window_stack(model: AnyModel, X: Any, is_train: bool) -> Result:
         work = kernels.workspace_for(N, rows_in, width, nP)
         XT = numpy.ascontiguousarray(X.T)
         for block, (_, _, _, dropout) in zip(blocks, nodes):
-            mask = _dropout_mask(dropout, (N, width), is_train)
-            XT = kernels.window_block_forward(
-                block, XT, work, is_train, None if mask is None else mask.T
-            )
+            mask = _dropout_mask(dropout, (width, N), is_train)  # feature-major
+            XT = kernels.window_block_forward(block, XT, work, is_train, mask)
         Y = numpy.ascontiguousarray(XT.T)
 
     def backprop(dY: Any) -> Any:

@@ -99,6 +99,27 @@ def workspace_for(
     return Workspace(max(1, min(size, n_tokens)), rows_in, nO, nP)
 
 
+def dropout_mask(shape: Tuple[int, ...], rate: float) -> Array:
+    """A float32 dropout mask: each entry 1 / (1 - rate) with probability
+    1 - rate, else 0, as thinc's ``get_dropout_mask`` draws it. thinc draws
+    float64 numbers from numpy's legacy global generator and divides in float64
+    (about 2 ms for the mask of one block of a 3,000-token batch); here each
+    entry compares 32 random bits of a PCG64 generator with ``rate * 2**32``
+    (about a fifth of that). The generator is seeded from numpy's global one, so
+    ``fix_random_seed`` still makes training reproducible."""
+    if rate >= 1.0:
+        return numpy.zeros(shape, dtype=numpy.float32)
+    n = 1
+    for size in shape:
+        n *= int(size)
+    seed = numpy.random.randint(0, 2**31 - 1)
+    raw = numpy.random.PCG64(seed).random_raw((n + 1) // 2)
+    bits = raw.view(numpy.uint32)[:n].reshape(shape)
+    threshold = numpy.uint32(min(2**32 - 1, int(numpy.ceil(rate * 2.0**32))))
+    keep = numpy.greater_equal(bits, threshold)
+    return numpy.multiply(keep, numpy.float32(1.0 / (1.0 - rate)), dtype=numpy.float32)
+
+
 # --------------------------------------------------------------------------
 # forward pieces (one slice, feature-major)
 

@@ -244,9 +244,9 @@ def _gum(max_words: int) -> Dict[str, Any]:
 
 def corpus(kind: str, quick: bool) -> Dict[str, Any]:
     """Raw texts to predict on and gold examples to train on, for a pipeline."""
-    n = 6_000 if quick else 24_000
+    n = 6_000 if quick else 12_000
     if kind.startswith("textcat"):
-        rows = _banking(1_500 if quick else 10_003)
+        rows = _banking(1_500 if quick else 3_000)
         labels = sorted({row["label"] for row in rows})
         return {
             "texts": [row["text"] for row in rows],

@@ -139,7 +139,7 @@ def test_lower_layer_backward_per_step(monkeypatch):
     blis_calls = []
     monkeypatch.setattr(NumpyOps, "gemm", lambda self, *a, **k: blis_calls.append(a))
     expected = {"pad": 0.0, "b": 0.0, "W": 0.0}
-    for step in range(3):
+    for _ in range(3):
         ids = rng.integers(-1, 7, (6, nF)).astype("int32")
         dY = rng.normal(0, 1, (6, nO, nP)).astype("float32")
         dX = backward((dY, ids))

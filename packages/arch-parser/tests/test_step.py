@@ -135,7 +135,7 @@ def test_lower_layer_backward_per_step(monkeypatch):
     X = rng.normal(0, 1, (7, nI)).astype("float32")
     Yf, backward = layer(X, is_train=True)
     W = layer.get_param("W")
-    numpy.testing.assert_allclose(Yf[1:], numpy.einsum("ni,fopi->nfop", X, W), rtol=1e-5)
+    numpy.testing.assert_allclose(Yf[1:], numpy.einsum("ni,fopi->nfop", X, W), rtol=1e-5, atol=1e-6)
     blis_calls = []
     monkeypatch.setattr(NumpyOps, "gemm", lambda self, *a, **k: blis_calls.append(a))
     expected = {"pad": 0.0, "b": 0.0, "W": 0.0}

@@ -17,6 +17,7 @@ from arch_tok2vec.validation import check_int
 
 AnyModel = Model[Any, Any]
 
+
 def PrecomputableAffine(
     nO: Optional[int], nI: Optional[int], nF: int, nP: int, dropout: float = 0.1
 ) -> AnyModel:

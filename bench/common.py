@@ -219,16 +219,18 @@ def batches(items: Sequence[Any], size: int = BATCH) -> List[Sequence[Any]]:
 def ab_times(
     ours: Callable[[], Any], theirs: Callable[[], Any], repeats: int, min_seconds: float = 0.5
 ) -> Tuple[List[float], List[float]]:
-    """Seconds per run of each side, alternated A/B (B/A on odd repeats) after
-    one warm-up run of each. A run shorter than ``min_seconds`` (judged by the
-    faster side's warm-up) is timed over enough back-to-back runs to last that
-    long, the same number for both sides: a timing of a few milliseconds on a
-    shared machine is mostly noise."""
-    start = time.perf_counter()
+    """CPU seconds of the process per run of each side, alternated A/B (B/A on
+    odd repeats) after one warm-up run of each. CPU time, not wall time: the
+    process is single-threaded, and on a shared machine the wall clock also
+    counts the time it waited for a core. A run shorter than ``min_seconds``
+    (judged by the faster side's warm-up) is timed over enough back-to-back runs
+    to last that long, the same number for both sides: a timing of a few
+    milliseconds is mostly noise."""
+    start = time.process_time()
     ours()
-    middle = time.perf_counter()
+    middle = time.process_time()
     theirs()
-    fastest = min(middle - start, time.perf_counter() - middle)
+    fastest = min(middle - start, time.process_time() - middle)
     loops = max(1, math.ceil(min_seconds / max(fastest, 1e-6)))
     a_times: List[float] = []
     b_times: List[float] = []
@@ -237,10 +239,10 @@ def ab_times(
         if r % 2:
             order.reverse()
         for function, times in order:
-            start = time.perf_counter()
+            start = time.process_time()
             for _ in range(loops):
                 function()
-            times.append((time.perf_counter() - start) / loops)
+            times.append((time.process_time() - start) / loops)
     return a_times, b_times
 
 

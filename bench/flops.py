@@ -65,7 +65,7 @@ def flops(shapes: Sequence[Shape], train: bool = False) -> float:
 
 
 def replay(shapes: Sequence[Shape], train: bool, backend: str) -> float:
-    """Seconds to compute the products alone (best of three), with ``backend``
+    """CPU seconds to compute the products alone (best of three), with ``backend``
     "numpy" (numpy's BLAS, arch) or "blis" (thinc's NumpyOps, spaCy)."""
     from threadpoolctl import threadpool_limits
 
@@ -99,8 +99,8 @@ def replay(shapes: Sequence[Shape], train: bool, backend: str) -> float:
     best = float("inf")
     with threadpool_limits(limits=1, user_api="blas"):
         for _ in range(3):
-            start = time.perf_counter()
+            start = time.process_time()
             for shape in shapes:
                 one(*arrays[shape])
-            best = min(best, time.perf_counter() - start)
+            best = min(best, time.process_time() - start)
     return best

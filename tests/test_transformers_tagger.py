@@ -221,3 +221,44 @@ def test_tagger_and_textcat_share_one_transformer(corpus, tiny_bert):
     assert float((weights.detach() - before).abs().max()) > 1e-3
     shared.predict(docs[:8])
     assert len(tagger.predict(docs[:8])) == 8 and textcat.predict(docs[:8]).shape == (8, 5)
+
+
+def test_accumulated_gradients_reach_the_transformer(tmp_path, tiny_bert):
+    """[training] accumulate_gradient with a PyTorch shim, which zeroes its gradients
+    after each optimizer call: two sub-batches of 8 summed make the update of the
+    whole batch of 16, transformer weights included (dropout off everywhere)."""
+    import json
+
+    from arch_tok2vec import load
+    from arch_tok2vec.training import train
+
+    bert = tmp_path / "bert"
+    bert.mkdir()
+    for file in tiny_bert.iterdir():
+        (bert / file.name).write_bytes(file.read_bytes())
+    settings = json.loads((bert / "config.json").read_text())
+    settings.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    (bert / "config.json").write_text(json.dumps(settings))
+    text = (
+        "[paths]\ntrain = null\ndev = null\n\n[system]\nseed = 0\n\n"
+        '[task]\n@tasks = "arch.tagger.v1"\ncolumn = "upos"\n\n'
+        + TAGGER.format(path=bert)
+        + "\n[training]\nmax_steps = 2\nbatch_size = 16\ndropout = 0.0\n"
+    )
+    weights = {}
+    for parts in (1, 2):
+        config = Config().from_str(text)
+        config["training"]["accumulate_gradient"] = parts
+        result = train(config, tmp_path / f"run{parts}", log=lambda line: None, progress=False)
+        assert result.epochs[-1].step == 2
+        model = load(tmp_path / f"run{parts}" / "model-last").model
+        state = model.get_ref("transformer").layers[0].shims[0].transformer.state_dict()
+        weights[parts] = {k: v.detach().numpy().copy() for k, v in state.items()}
+    from safetensors.torch import load_file
+
+    initial = load_file(str(bert / "model.safetensors"))  # write_tiny_bert's weights
+    name = "embeddings.word_embeddings.weight"
+    assert not numpy.allclose(weights[1][name], initial[name].numpy())  # it was updated
+    assert weights[1].keys() == weights[2].keys()
+    for key in weights[1]:
+        numpy.testing.assert_allclose(weights[1][key], weights[2][key], rtol=1e-3, atol=1e-5)

@@ -286,16 +286,14 @@ def test_setting_errors(settings, message):
         EntityLinkerTask().from_dict({**saved.to_dict(), **settings})
 
 
-def test_saved_task_keeps_scope_weight_and_labels(tmp_path):
+def test_saved_task_keeps_scope_weight_and_labels(tmp_path, restore):
     task, model, dev = _trained(tmp_path, tau_words=0.01, words_scope="document", type_weight=3.0)
-    restored = EntityLinkerTask().from_dict(json.loads(json.dumps(task.to_dict())))
+    restored = restore(task)
     assert (restored.words_scope, restored.type_weight) == ("document", 3.0)
     assert restored.types == task.types
     assert _linked(restored, model, dev) == _linked(task, model, dev) == [COUNTRY]
     # a task saved before these settings existed: the sentence's words, no labels
-    old = {k: v for k, v in task.to_dict().items() if k not in ("words_scope", "type_weight")}
-    old.pop("types")
-    again = EntityLinkerTask().from_dict(old)
+    again = restore(task, drop=("words_scope", "type_weight", "types"))
     assert (again.words_scope, again.type_weight, again.types) == ("context", 0.0, None)
     assert _linked(again, model, dev) == [TEAM]  # the sentence's words alone: the prior
     with pytest.raises(ValueError, match="a saved task's types must be a dict, got list"):

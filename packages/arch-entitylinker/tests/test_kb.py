@@ -11,17 +11,6 @@ from arch_entitylinker import Candidate, KBFormatError, KnowledgeBase
 from arch_entitylinker.kb_format import MAGIC, VERSION
 
 
-@pytest.fixture
-def kb():
-    kb = KnowledgeBase(entity_vector_length=3)
-    kb.add_entity("Q1", freq=19, entity_vector=[8, 4, 3])
-    kb.add_entity("Q2", freq=5, entity_vector=[2, 1, 0])
-    kb.add_entity("Q3", freq=25, entity_vector=[-1, -6, 5])
-    kb.add_alias("douglas", ["Q2", "Q3"], [0.8, 0.2])
-    kb.add_alias("adam", ["Q2"], [0.9])
-    return kb
-
-
 def test_sizes_and_strings(kb):
     assert len(kb) == kb.get_size_entities() == 3
     assert kb.get_size_aliases() == 2
@@ -273,10 +262,10 @@ def test_scales_with_arrays_not_objects():
     ids = [f"Q{i}" for i in range(n)]
     kb = KnowledgeBase(16)
     kb.set_entities(ids, rng.random(n), rng.random((n, 16), dtype=numpy.float32))
-    for i in range(2 * n):
-        kb.add_alias(f"alias {i}", [ids[i % n], ids[(i * 7) % n]], [0.6, 0.3])
+    for i in range(2 * n):  # two distinct candidates (i and 7i + 1 differ modulo n)
+        kb.add_alias(f"alias {i}", [ids[i % n], ids[(i * 7 + 1) % n]], [0.6, 0.3])
     assert kb.vectors.base is not None or kb.vectors.flags.c_contiguous
     data = kb.to_bytes()
     again = KnowledgeBase(1).from_bytes(data)
     assert again.to_bytes() == data
-    assert [c.entity_ for c in again.get_candidates("alias 12345")] == ["Q12345", "Q6415"]
+    assert [c.entity_ for c in again.get_candidates("alias 12345")] == ["Q12345", "Q6416"]

@@ -2,6 +2,7 @@
 bag-of-words cosine / tau_words, its settings, and its word profiles saved with
 the task."""
 
+import base64
 import json
 import math
 
@@ -143,7 +144,7 @@ def test_settings_from_a_config():
     assert (task.combination, task.tau_context, task.tau_words) == ("softmax", 0.2, None)
 
 
-def test_saved_task_links_identically(tmp_path):
+def test_saved_task_links_identically(tmp_path, restore):
     """Trained briefly on the sample corpus with "softmax": the task restored
     from its JSON (no corpus) and the model from its bytes link the dev set as
     the originals do, word profiles included."""
@@ -177,7 +178,7 @@ def test_saved_task_links_identically(tmp_path):
     expected = task.predict(model, docs)
 
     saved = json.loads(json.dumps(task.to_dict()))
-    restored = EntityLinkerTask().from_dict(saved)
+    restored = restore(task)
     assert (restored.combination, restored.tau_context, restored.tau_words) == (
         "softmax",
         0.1,
@@ -193,9 +194,100 @@ def test_saved_task_links_identically(tmp_path):
 
     # the hand-made case: the word signal survives the round trip
     hand = _task()
-    again = EntityLinkerTask().from_dict(json.loads(json.dumps(hand.to_dict())))
+    again = restore(hand)
     assert again.link("bank", None, _words(again, "money loan")) == MONEY
     # a task saved before these settings existed links with spaCy's rule
     old = {k: v for k, v in saved.items() if k not in ("combination", "tau_context", "words")}
     old.pop("tau_words")
     assert EntityLinkerTask().from_dict(old).combination == "spacy"
+
+
+def _saved_words(**arrays):
+    """The hand-made task's saved word profiles, with ``arrays`` (lists) replacing its
+    arrays (rows [0, 1]; starts [0, 6, 13] into 13 token ids of 11 tokens; N = 4)."""
+    saved = json.loads(json.dumps(_task().words.to_dict()))
+    dtypes = {"df": "<i4", "rows": "<i8", "starts": "<i8", "token_ids": "<i4", "weights": "<f4"}
+    for key, values in arrays.items():
+        data = numpy.asarray(values, dtype=dtypes[key]).tobytes()
+        saved[key] = base64.b64encode(data).decode("ascii")
+    return saved
+
+
+IDS = [0, 1, 2, 3, 4, 5, 0, 2, 6, 7, 8, 9, 10]
+
+
+@pytest.mark.parametrize(
+    "saved, message",
+    [
+        ({"tokens": ["the"] * 11}, r"words.tokens\[1\] repeats the label 'the'"),
+        ({"tokens": "the"}, "words.tokens must be a list of labels"),
+        ({"n_contexts": -1}, "words.n_contexts must be an integer >= 0, got -1"),
+        ({"n_contexts": 4.0}, "words.n_contexts must be an integer, got 4.0"),
+        ({"df": "not base64!"}, "words.df must be base64 of <i4 numbers, got 'not base64!'"),
+        ({"df": "AAAA"}, "words.df must be base64 of <i4 numbers"),  # 3 bytes
+        ({"df": 5}, "words.df must be base64 of <i4 numbers, got 5"),
+        (_saved_words(df=[1] * 10), r"words.df must hold one count per token \(11\), got 10"),
+        (_saved_words(df=[5] + [1] * 10), r"words.df must be counts between 0 and n_contexts"),
+        (_saved_words(df=[-1] + [1] * 10), r"words.df must be counts between 0 and n_contexts"),
+        (_saved_words(rows=[1, 0]), r"words.rows must be KB rows \(>= 0\) in increasing order"),
+        (_saved_words(rows=[-1, 0]), r"words.rows must be KB rows \(>= 0\) in increasing"),
+        (_saved_words(starts=[0, 6]), "words.starts must give where each of the 2 profiles"),
+        (_saved_words(starts=[1, 6, 13]), "words.starts must give where each"),
+        (_saved_words(starts=[0, 14, 13]), "words.starts must give where each"),
+        (_saved_words(token_ids=IDS[:-1] + [11]), r"words.token_ids must be token ids \(0 to 10\)"),
+        (_saved_words(token_ids=IDS[:-1] + [-1]), "words.token_ids must be token ids"),
+        (_saved_words(token_ids=[1, 0] + IDS[2:]), "words.token_ids must be token ids"),
+        (_saved_words(token_ids=IDS[:7] + [0] + IDS[8:]), "words.token_ids .*, increasing within"),
+        (_saved_words(weights=[0.5] * 12), r"words.weights must hold one weight per token id"),
+        (_saved_words(weights=[float("nan")] + [0.5] * 12), "words.weights must be finite"),
+        (_saved_words(weights=[-0.5] + [0.5] * 12), "words.weights must be finite numbers >= 0"),
+    ],
+)
+def test_saved_word_profiles_are_checked(saved, message):
+    """The word profiles task.json holds are checked before they are used: a token id out
+    of range or a negative one (numpy would wrap it around), unsorted rows (found with a
+    binary search), a df above N (a negative idf), a NaN weight... are refused naming
+    the entry, which arch_tok2vec.load names as the key of task.json. A profile's first
+    token id may be lower than the previous profile's last (row 1 starts at id 0)."""
+    words = _task().words.to_dict()
+    restored = WordProfiles.from_dict(json.loads(json.dumps(words)))
+    assert restored.to_dict() == words
+    with pytest.raises(ValueError, match=f"^{message}"):
+        WordProfiles.from_dict({**words, **saved})
+
+
+def test_saved_word_rows_past_the_kb_are_refused(restore, tmp_path):
+    """Word profiles naming KB rows the saved KB does not have: refused once the KB is
+    read (from kb.bin, after from_dict), naming task.json's key."""
+    from arch_tok2vec import ModelFileError
+
+    task = _task()
+    saved = json.loads(json.dumps(task.to_dict()))
+    task.write_files(tmp_path)
+    restored = EntityLinkerTask().from_dict({**saved, "words": _saved_words(rows=[0, 2])})
+    with pytest.raises(
+        ModelFileError, match="task.json, key 'words.rows': words.rows names KB row 2"
+    ):
+        restored.read_files(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"incl_prior": False, "incl_context": False}, "incl_prior and incl_context cannot"),
+        ({"incl_prior": 1}, "incl_prior must be true or false, got 1"),
+        ({"propn_only": "no"}, "propn_only must be true or false, got 'no'"),
+        ({"n_sents": -1}, "n_sents must be an integer >= 0, got -1"),
+        ({"n_sents": 1.0}, "n_sents must be an integer, got 1.0"),
+        ({"types": {RIVER: ""}}, "types must map entity IDs to labels, both non-empty"),
+        ({"types": {"": "LOC"}}, "types must map entity IDs to labels, both non-empty"),
+        ({"types": {RIVER: 5}}, "types must map entity IDs to labels, both non-empty"),
+        ({"kb": 5}, "kb must be the knowledge base's bytes in base64, got 5"),
+    ],
+)
+def test_saved_settings_are_checked(settings, message):
+    """The task's other saved values are checked as its settings are, naming the key."""
+    saved = json.loads(json.dumps(_task().to_dict()))
+    assert EntityLinkerTask().from_dict(saved).to_dict() == saved
+    with pytest.raises(ValueError, match=f"^{message}"):
+        EntityLinkerTask().from_dict({**saved, **settings})

@@ -183,7 +183,10 @@ def test_kb_from_entity_jsonl_with_vectors_and_aliases(tmp_path):
         (['{"name": "x"}'], 'line 1: each line needs a non-empty "id"'),
         (['{"id": "A"}', '{"id": "A"}'], "line 2: entity 'A' is listed twice"),
         (['{"id": "A", "vector": [1, 2]}'], "line 1: entity 'A' has a vector of length 2"),
-        (['{"id": "A", "freq": -1}'], 'line 1: "freq" must be a number >= 0'),
+        (
+            ['{"id": "A", "freq": -1}'],
+            "line 1: \"freq\" of entity 'A' must be a finite number >= 0",
+        ),
     ],
 )
 def test_entity_file_errors(tmp_path, lines, message):
@@ -270,12 +273,12 @@ def test_a_corpus_without_candidates_is_refused(tmp_path):
         task.check(task.read(path), path)
 
 
-def test_kb_path_and_saved_task(tmp_path):
+def test_kb_path_and_saved_task(tmp_path, restore):
     task = entity_linker_task()
     task.kb.to_disk(tmp_path / "kb.bin")
     other = entity_linker_task(kb_path=str(tmp_path / "kb.bin"))
     assert other.kb.get_alias_strings() == task.kb.get_alias_strings()
-    restored = EntityLinkerTask().from_dict(json.loads(json.dumps(task.to_dict())))
+    restored = restore(task)
     assert restored.kb.to_bytes() == task.kb.to_bytes()
 
 
@@ -321,7 +324,7 @@ def test_n_sents_windows_stay_in_their_document(tmp_path):
     assert examples[1].doc.ents[0].text == "the House"
 
 
-def test_corpus_entity_vectors_are_fixed_and_follow_the_contexts(tmp_path):
+def test_corpus_entity_vectors_are_fixed_and_follow_the_contexts(tmp_path, restore):
     path = _doc_records(tmp_path)
     aliases = _write(
         tmp_path / "a.tsv",
@@ -352,6 +355,6 @@ def test_corpus_entity_vectors_are_fixed_and_follow_the_contexts(tmp_path):
     assert floor @ impeachment > letter @ impeachment
     assert letter @ bill > floor @ bill
     # the saved task keeps the vectors and the window
-    restored = EntityLinkerTask().from_dict(json.loads(json.dumps(corpus.to_dict())))
+    restored = restore(corpus)
     assert restored.n_sents == 1
     numpy.testing.assert_array_equal(restored.kb.vectors, corpus.kb.vectors)

@@ -6,6 +6,8 @@ import json
 import pytest
 from thinc.api import Config
 
+from arch_parser.arc_eager import ArcEager
+from arch_parser.biluo import BiluoSystem
 from arch_parser.corpora import read_ner
 from arch_parser.task import NerTask, ParserTask, score_ents, score_parse
 from arch_tok2vec import CorpusError, Doc, load
@@ -138,6 +140,56 @@ batch_size = 64
 """)
 
 
+def _saved_parser():
+    moves = ArcEager.from_trees([([1, 1, 1], ["nsubj", "root", "obj"])]).to_dict()
+    return {"min_action_freq": 1, "root_label": "root", "moves": moves}
+
+
+def _saved_ner():
+    return {"strict_iob": False, "moves": BiluoSystem.from_entities([[(0, 2, "PER")]]).to_dict()}
+
+
+def _moves(saved, action, labels):
+    moves = {a: f for a, f in saved["moves"].items() if a != action}
+    return moves if labels is None else {**moves, action: labels}
+
+
+@pytest.mark.parametrize(
+    "task, key, value, message",
+    [
+        ("parser", "min_action_freq", -1, "min_action_freq must be an integer >= 0, got -1"),
+        ("parser", "min_action_freq", 2.0, "min_action_freq must be an integer, got 2.0"),
+        ("parser", "root_label", "", "root_label must be a non-empty string, got ''"),
+        ("parser", "root_label", 5, "root_label must be a non-empty string, got 5"),
+        ("parser", "moves", [], "moves must be an object of actions 0 .S., 1 .D."),
+        ("parser", ("0", None), None, r"moves must hold exactly the actions .*, got \['1'"),
+        ("parser", ("9", {"x": 1}), None, "moves must hold exactly the actions"),
+        ("parser", ("0", {"": 1, "x": 1}), None, r"moves.0 \(S\) takes no label"),
+        ("parser", ("2", {"": 1}), None, r"moves.2 \(L\) has an empty label"),
+        ("parser", ("3", {"obj": 1.5}), None, r"moves.3 \(R\): the frequency of 'obj' must"),
+        ("parser", ("4", {"ROOT": True}), None, r"moves.4 \(B\): the frequency of 'ROOT'"),
+        ("parser", ("4", ["ROOT"]), None, r"moves.4 \(B\) must be an object of label freq"),
+        ("ner", "strict_iob", 0, "strict_iob must be true or false, got 0"),
+        ("ner", ("0", {"": 1}), None, r"moves must hold exactly the actions 1 \(B\)"),
+        ("ner", ("5", None), None, "moves must hold exactly the actions"),
+        ("ner", ("5", {"": 1, "PER": 1}), None, r"moves.5 \(O\) takes no label"),
+        ("ner", ("1", {"": 1, "PER": 1}), None, r"moves.1 \(B\) has an empty label"),
+    ],
+)
+def test_from_dict_refuses_values_of_the_wrong_kind(task, key, value, message):
+    """task.json's values are checked, not kept as they are (a crafted folder rewrites its
+    manifest to match: tests/test_model_corruption.py loads such folders); the message
+    starts with the key, which arch_tok2vec.load names. A key given as (action, labels)
+    replaces (None: removes) that action of the saved moves. Without SHIFT, a parser
+    state can have no valid move (prediction then failed with an IndexError)."""
+    saved, cls = (_saved_parser(), ParserTask) if task == "parser" else (_saved_ner(), NerTask)
+    assert cls().from_dict(json.loads(json.dumps(saved))).to_dict() == saved
+    if isinstance(key, tuple):
+        key, value = "moves", _moves(saved, *key)
+    with pytest.raises(ValueError, match=f"^{message}"):
+        cls().from_dict({**saved, key: value})
+
+
 def test_train_save_load_annotate(tmp_path):
     config = _config("arch.parser.v1", "parser", "min_action_freq = 1")
     result = train(config, tmp_path / "out", log=lambda _: None, progress=False)
@@ -161,3 +213,30 @@ def test_ner_train_and_annotate(tmp_path):
     pipeline.task.annotate([doc], [spans])
     assert [(e.start, e.end, e.label_) for e in doc.ents] == spans
     assert isinstance(NerTask().to_dict if False else pipeline.task.to_dict(), dict)
+
+
+def test_ner_evaluation_refuses_labels_training_never_saw(tmp_path, capsys):
+    from arch_tok2vec.cli import main
+
+    config = tmp_path / "ner.cfg"
+    config.write_text(_config("arch.ner.v1", "ner", "strict_iob = false").to_str())
+    out = tmp_path / "out"
+    assert main(["train", str(config), "--output", str(out), "--training.max_epochs", "1"]) == 0
+    known = load(out / "model-best").task.moves.label_names
+    assert "SPACESHIP" not in known and "person" in known
+    corpus = _write(
+        tmp_path,
+        "dev.iob",
+        "Ada\tB-person\nwrote\tO\n\nthe\tO\nEnterprise\tB-SPACESHIP\n\n"
+        "Voyager\tB-SPACESHIP\nand\tO\nDS9\tB-STATION\n",
+    )
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "model-best"), str(corpus)]) == 1
+    err = capsys.readouterr().err
+    assert f"{corpus}, line 4: entity labels the model never saw in training: " in err
+    assert "'SPACESHIP' (2), 'STATION' (1); it knows " in err
+    with pytest.raises(CorpusError, match="line 4: entity labels the model never saw"):
+        load(out / "model-best").task.check(NerTask().read(corpus), corpus)
+    # labels it knows are scored as before
+    good = _write(tmp_path, "good.iob", "Ada\tB-person\nwrote\tO\n")
+    assert main(["evaluate", str(out / "model-best"), str(good)]) == 0

@@ -27,6 +27,30 @@ def test_task_is_registered():
         registry.tasks.get("arch.tagger.v1")(column="lemma")
 
 
+SAVED = {"column": "upos", "labels": ["DET", "NOUN", "VERB"]}
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("column", 5, "column must be one of upos, xpos, got 5"),
+        ("column", "lemma", "column must be one of upos, xpos, got 'lemma'"),
+        ("column", None, "column must be one of upos, xpos, got None"),
+        ("labels", "DET", "labels must be a list of labels, got 'DET'"),
+        ("labels", ["DET", "DET"], r"labels\[1\] repeats the label 'DET'"),
+        ("labels", ["DET", ""], r"labels\[1\] must be a non-empty string, got ''"),
+        ("labels", ["DET", 5], r"labels\[1\] must be a non-empty string, got 5"),
+    ],
+)
+def test_from_dict_refuses_values_of_the_wrong_kind(key, value, message):
+    """task.json's values are checked, not kept as they are (a crafted folder rewrites its
+    manifest to match: tests/test_model_corruption.py loads such folders); the message
+    starts with the key, which arch_tok2vec.load names."""
+    assert TaggerTask().from_dict(SAVED).to_dict() == SAVED
+    with pytest.raises(ValueError, match=f"^{message}"):
+        TaggerTask().from_dict({**SAVED, key: value})
+
+
 def test_sample_corpus_trains_above_baseline(tmp_path):
     result = train(quick_config(), tmp_path, log=lambda s: None, progress=False)
     assert result.epochs[-1].loss < result.epochs[0].loss
@@ -82,7 +106,8 @@ def test_bad_corpora_name_file_and_line(tmp_path, capsys):
     assert f"{unknown}, line 2: unknown tag 'XYZ'" in capsys.readouterr().err
     broken = tmp_path / "broken.conllu"
     broken.write_text("1\tHello\t_\tINTJ\n")
-    args = ["train", str(CONFIG), "--output", str(out), "--paths.train", str(broken)]
+    # --overwrite: a run that fails on its corpus must still leave the saved models alone
+    args = ["train", str(CONFIG), "--output", str(out), "--overwrite", "--paths.train", str(broken)]
     assert main(args + ["--paths.dev", str(broken)]) == 1
     assert f"{broken}, line 1: expected 10 tab-separated columns" in capsys.readouterr().err
     empty = tmp_path / "empty.conllu"

@@ -11,10 +11,17 @@ model function is loaded on first use.
 from typing import Any
 
 from .about import __version__
-from .kb import Candidate, KnowledgeBase
+from .kb import Candidate, KnowledgeBase, ReadOnlyKBError
 from .kb_format import KBFormatError
 
-__all__ = ["Candidate", "EntityLinker", "KBFormatError", "KnowledgeBase", "__version__"]
+__all__ = [
+    "Candidate",
+    "EntityLinker",
+    "KBFormatError",
+    "KnowledgeBase",
+    "ReadOnlyKBError",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,9 +15,19 @@ candidates are a contiguous run of (entity row, prior) pairs, CSR style), and
 the only per-item Python objects are the ID strings and two dicts from string
 to row.
 
+``KnowledgeBase.load(path, mmap=True)`` maps a saved file read-only instead
+(``kb_mapped``): the tables stay in the file's pages, which every process that
+maps the file shares, strings are found through lookup tables stored in the
+file instead of dicts, and every call answers as it does in memory. Such a KB
+refuses changes (``ReadOnlyKBError``, naming the call).
+
 Bad input raises the errors spaCy's KB raises, with spaCy's codes in the
-message (E132, E133, E134, E140, E141, E176, E890); duplicates warn (W017, W018,
-W024) and leave the KB unchanged. The persistence format is described in
+message (E132, E133, E134, E140, E141, E176, E890), and more that spaCy does not
+check (``kb_checks``: NaN, infinite or negative frequencies and priors, NaN or
+infinite vectors, an entity twice in one alias, arguments of the wrong type).
+Every mutating call checks all its arguments before it changes anything, so a
+call that raises leaves the KB as it was. Duplicates warn (W017, W018, W024)
+and leave the KB unchanged. The persistence format is described in
 ``kb_format``.
 """
 
@@ -28,10 +38,17 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy
 
-from . import kb_format
+from . import kb_checks, kb_format, kb_format_v2
+from .kb_checks import PRIOR_TOLERANCE
+from .kb_format import KBFormatError
+from .kb_mapped import IdentityKey, MappedTables, map_file
 
-PRIOR_TOLERANCE = 1.00001
-"""Prior probabilities of one alias may sum to at most this (spaCy's rounding allowance)."""
+__all__ = ["PRIOR_TOLERANCE", "Candidate", "KnowledgeBase", "ReadOnlyKBError"]
+
+
+class ReadOnlyKBError(ValueError):
+    """A call that would change a KnowledgeBase mapped read-only from a file."""
+
 
 VectorLike = Union[Sequence[float], numpy.ndarray]
 
@@ -107,6 +124,7 @@ class KnowledgeBase:
                 f"entity_vector_length must be a positive integer, got {entity_vector_length}"
             )
         self.entity_vector_length = entity_vector_length
+        self._mapped: Optional[MappedTables] = None
         self._clear_entities(0)
         self._clear_aliases()
 
@@ -139,6 +157,68 @@ class KnowledgeBase:
         self._vectors[row] = vector
         self._n_vectors = row + 1
         return row
+
+    def _span(self, index: int) -> Tuple[int, int]:
+        """Where the candidate pairs of alias ``index`` start and end."""
+        if self._mapped is not None:
+            return self._alias_start[index], self._alias_start[index + 1]
+        start = self._alias_start[index]
+        return start, start + self._alias_count[index]
+
+    def _writable(self, call: str) -> None:
+        """Refuse ``call`` on a KB mapped read-only."""
+        if self._mapped is not None:
+            raise ReadOnlyKBError(
+                f"{call}: this KnowledgeBase is mapped read-only from {self._mapped.path}; "
+                "to change it, load it into memory with KnowledgeBase.load(path) (mmap=False), "
+                "change that copy and save it with to_disk"
+            )
+
+    # -- mapping ----------------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the KB is mapped read-only from a file (``load(path, mmap=True)``)."""
+        return self._mapped is not None
+
+    @property
+    def mapped_file(self) -> Optional[MappedTables]:
+        """The mapped file (its ``path``, ``stat`` and ``verified``), or None for a
+        KB in memory."""
+        return self._mapped
+
+    def verify(self) -> None:
+        """Check what a mapped open without ``verify`` leaves out, reading the whole
+        file: its CRC-32, that its strings are valid UTF-8, that no entity ID or alias
+        occurs twice (KBFormatError naming the file). A KB in memory was checked when
+        it was read: nothing to do."""
+        if self._mapped is not None:
+            self._mapped.verify()
+
+    def _attach(self, tables: MappedTables) -> None:
+        """Use the tables of a mapped file (see ``load``)."""
+        self.entity_vector_length = tables.header.vector_length
+        self._entity_ids = tables.entity_ids  # type: ignore[assignment]
+        self._entity_rows = tables.entity_rows  # type: ignore[assignment]
+        self._freqs = tables.freqs  # type: ignore[assignment]
+        self._vectors = tables.vectors
+        self._n_vectors = len(tables.vectors)
+        self._alias_strs = tables.aliases  # type: ignore[assignment]
+        self._alias_rows = tables.alias_rows  # type: ignore[assignment]
+        self._alias_start = tables.alias_starts  # type: ignore[assignment]
+        self._alias_count = array("i")
+        self._pair_entity = tables.pair_entities  # type: ignore[assignment]
+        self._pair_prior = tables.pair_priors  # type: ignore[assignment]
+        self._holes = 0
+        self._mapped = tables
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """A mapped KB pickles as its path: the receiving process maps the same file
+        (and refuses it if the file was replaced or changed in between)."""
+        if self._mapped is None:
+            return super().__reduce_ex__(protocol)
+        tables = self._mapped
+        return (_remap, (str(tables.path), tables.identity(), tables.verified))
 
     # -- sizes ----------------------------------------------------------------
 
@@ -183,16 +263,16 @@ class KnowledgeBase:
         RETURNS: The entity's row, or None if the ID was already there (W018:
             a warning, and the first entry is kept).
         """
-        if not isinstance(entity, str):
-            raise TypeError(f"entity IDs must be strings, got {type(entity).__name__}")
+        self._writable("add_entity")
+        entity = kb_checks.entity_id(entity)
+        value = kb_checks.frequency(freq, entity)
+        vector = kb_checks.vector(entity_vector, self.entity_vector_length, entity)
         if entity in self._entity_rows:
             warnings.warn(_w018(entity), stacklevel=2)
             return None
-        if len(entity_vector) != self.entity_vector_length:
-            raise ValueError(_e141(self.entity_vector_length, len(entity_vector), entity))
         row = len(self._entity_ids)
-        self._append_vector(entity_vector)
-        self._freqs.append(freq)
+        self._append_vector(vector)
+        self._freqs.append(value)
         self._entity_ids.append(entity)
         self._entity_rows[entity] = row
         return row
@@ -214,6 +294,7 @@ class KnowledgeBase:
         present; an alias whose candidate disappears is an error (E134) and
         nothing changes.
         """
+        self._writable("set_entities")
         n = len(entity_list)
         if len(freq_list) != n or len(vector_list) != n:
             raise ValueError(
@@ -222,19 +303,12 @@ class KnowledgeBase:
                 f"{len(vector_list)} vectors."
             )
         width = self.entity_vector_length
-        if isinstance(vector_list, numpy.ndarray) and vector_list.ndim == 2:
-            if vector_list.shape[1] != width:
-                first = entity_list[0] if n else ""
-                raise ValueError(_e141(width, vector_list.shape[1], first))
-        else:
-            for i, vector in enumerate(vector_list):
-                if len(vector) != width:
-                    raise ValueError(_e141(width, len(vector), entity_list[i]))
+        ids = [kb_checks.entity_id(entity, "entity_list") for entity in entity_list]
+        all_vectors = kb_checks.vectors(vector_list, width, ids)
+        all_freqs = kb_checks.frequencies(freq_list, ids)
         rows: Dict[str, int] = {}
         keep: List[int] = []
-        for i, entity in enumerate(entity_list):
-            if not isinstance(entity, str):
-                raise TypeError(f"entity IDs must be strings, got {type(entity).__name__}")
+        for i, entity in enumerate(ids):
             if entity in rows:
                 warnings.warn(_w018(entity), stacklevel=2)
             else:
@@ -254,16 +328,11 @@ class KnowledgeBase:
                     "set_entities would drop it, but an alias points to it."
                 )
         keep_index = numpy.asarray(keep, dtype=numpy.int64)
-        if isinstance(vector_list, numpy.ndarray) and vector_list.ndim == 2:
-            vectors = vector_list[keep_index] if len(keep) < n else vector_list
+        vectors = all_vectors[keep_index] if len(keep) < n else all_vectors
+        if numpy.may_share_memory(vectors, vector_list):  # else the checks made a copy
             vectors = numpy.array(vectors, dtype=numpy.float32, order="C", copy=True)
-        else:
-            vectors = numpy.zeros((len(keep), width), dtype=numpy.float32)
-            for row, i in enumerate(keep):
-                vectors[row] = vector_list[i]
-        freqs = numpy.asarray(freq_list, dtype=numpy.float32)
-        if len(keep) < n:
-            freqs = freqs[keep_index]
+        vectors = numpy.ascontiguousarray(vectors, dtype=numpy.float32)
+        freqs = all_freqs[keep_index] if len(keep) < n else all_freqs
         self._entity_rows = rows
         self._entity_ids = list(rows)
         self._freqs = array("f", freqs.tobytes())
@@ -314,24 +383,10 @@ class KnowledgeBase:
         RETURNS: The alias's row, or None if it was already there (W017: a
             warning, nothing changes; use append_alias to add candidates).
         """
-        if alias is None or len(alias) == 0:
-            raise ValueError(
-                f"[E890] Cannot add the alias {alias!r} to the Knowledge Base: "
-                "each alias should be a meaningful string."
-            )
-        if not isinstance(alias, str):
-            raise TypeError(f"aliases must be strings, got {type(alias).__name__}")
-        if len(entities) != len(probabilities):
-            raise ValueError(
-                f"[E132] The entities and probabilities for alias '{alias}' should have "
-                f"equal length, but found {len(entities)} and {len(probabilities)} respectively."
-            )
-        total = sum(probabilities)
-        if total > PRIOR_TOLERANCE:
-            raise ValueError(
-                f"[E133] The sum of prior probabilities for alias '{alias}' should not exceed "
-                f"1, but found {total}."
-            )
+        self._writable("add_alias")
+        alias = kb_checks.alias_text(alias)
+        ids = kb_checks.entity_ids(entities, alias)
+        priors = kb_checks.priors(probabilities, ids, alias)
         if alias in self._alias_rows:
             warnings.warn(
                 f"[W017] Alias '{alias}' already exists in the Knowledge Base.", stacklevel=2
@@ -339,16 +394,16 @@ class KnowledgeBase:
             return None
         rows = self._entity_rows
         found = []
-        for entity in entities:
+        for entity in ids:
             row = rows.get(entity)
             if row is None:
-                raise ValueError(f"[E134] Entity '{entity}' is not defined in the Knowledge Base.")
+                raise ValueError(_e134(entity, alias))
             found.append(row)
         index = len(self._alias_strs)
         self._alias_start.append(len(self._pair_entity))
         self._alias_count.append(len(found))
         self._pair_entity.extend(found)
-        self._pair_prior.extend(probabilities)
+        self._pair_prior.extend(priors)
         self._alias_strs.append(alias)
         self._alias_rows[alias] = index
         return index
@@ -364,20 +419,21 @@ class KnowledgeBase:
             must stay at most 1.
         ignore_warnings: Do not warn (W024) when the pair is already there.
         """
+        self._writable("append_alias")
+        alias = kb_checks.alias_text(alias)
+        entity = kb_checks.entity_id(entity)
+        prior_prob = kb_checks.prior(prior_prob, entity, alias)
         index = self._alias_rows.get(alias)
         if index is None:
             raise ValueError(f"[E176] Alias '{alias}' is not defined in the Knowledge Base.")
         row = self._entity_rows.get(entity)
         if row is None:
-            raise ValueError(f"[E134] Entity '{entity}' is not defined in the Knowledge Base.")
+            raise ValueError(_e134(entity, alias))
         start, count = self._alias_start[index], self._alias_count[index]
         priors = self._pair_prior[start : start + count]
         new_sum = float(numpy.float32(sum(priors))) + prior_prob
         if new_sum > PRIOR_TOLERANCE:
-            raise ValueError(
-                f"[E133] The sum of prior probabilities for alias '{alias}' should not exceed "
-                f"1, but found {new_sum}."
-            )
+            raise ValueError(kb_checks.e133(alias, new_sum))
         present = self._pair_entity[start : start + count]
         if row in present:
             if not ignore_warnings:
@@ -406,22 +462,21 @@ class KnowledgeBase:
 
     def get_alias_candidates(self, alias: str) -> List[Candidate]:
         """The candidates of an alias in the order they were added ([] if unknown)."""
+        if not isinstance(alias, str):
+            raise TypeError(f"get_alias_candidates needs a string, got {type(alias).__name__}")
         index = self._alias_rows.get(alias)
         if index is None:
             return []
-        start = self._alias_start[index]
-        end = start + self._alias_count[index]
-        priors = self._pair_prior
-        return [
-            Candidate(self, row, alias, priors[start + j])
-            for j, row in enumerate(self._pair_entity[start:end])
-        ]
+        start, end = self._span(index)
+        rows = self._pair_entity[start:end].tolist()
+        priors = self._pair_prior[start:end].tolist()
+        return [Candidate(self, row, alias, prior) for row, prior in zip(rows, priors)]
 
     def get_candidates(self, mention: Any) -> List[Candidate]:
         """The candidates for a mention: a Span (or anything with ``.text``) or a
-        string, looked up as an alias by its exact text."""
-        text = mention if isinstance(mention, str) else mention.text
-        return self.get_alias_candidates(text)
+        string, looked up as an alias by its exact text; anything else is a
+        TypeError."""
+        return self.get_alias_candidates(kb_checks.mention_text(mention))
 
     def get_candidates_batch(self, mentions: Iterable[Any]) -> List[List[Candidate]]:
         """``get_candidates`` for each mention."""
@@ -433,8 +488,7 @@ class KnowledgeBase:
         index = self._alias_rows.get(alias)
         if index is None:
             return [], []
-        start = self._alias_start[index]
-        end = start + self._alias_count[index]
+        start, end = self._span(index)
         return self._pair_entity[start:end].tolist(), self._pair_prior[start:end].tolist()
 
     def get_prior_prob(self, entity: str, alias: str) -> float:
@@ -443,10 +497,10 @@ class KnowledgeBase:
         row = self._entity_rows.get(entity)
         if index is None or row is None:
             return 0.0
-        start = self._alias_start[index]
-        for j in range(self._alias_count[index]):
-            if self._pair_entity[start + j] == row:
-                return self._pair_prior[start + j]
+        start, end = self._span(index)
+        for j, candidate in enumerate(self._pair_entity[start:end].tolist()):
+            if candidate == row:
+                return float(self._pair_prior[start + j])
         return 0.0
 
     # -- arrays for persistence -----------------------------------------------
@@ -495,48 +549,100 @@ class KnowledgeBase:
         self._holes = 0
 
     def to_bytes(self) -> bytes:
-        """The KB in the versioned binary format of ``kb_format``."""
+        """The KB in the versioned binary format of ``kb_format`` (version 2; a
+        mapped KB gives the bytes of its file)."""
+        if self._mapped is not None:
+            return bytes(self._mapped.buffer)
         return kb_format.dump_bytes(self._export())
 
     def from_bytes(self, data: bytes) -> "KnowledgeBase":
-        """Replace this KB's content with a KB read from ``to_bytes`` output
-        (its vector length comes from the data). Bad data raises KBFormatError
-        and leaves the KB unchanged."""
+        """Replace this KB's content with a KB read from ``to_bytes`` output of any
+        format version (its vector length comes from the data). Bad data raises
+        KBFormatError and leaves the KB unchanged."""
+        self._writable("from_bytes")
         self._import(kb_format.load_bytes(data, "the bytes given"))
         return self
 
     def to_disk(self, path: Union[str, Path]) -> None:
-        """Write the KB to one file (the format of ``to_bytes``)."""
+        """Write the KB to one file (the format of ``to_bytes``), through a temporary
+        file renamed into place."""
         path = Path(path)
         if path.is_dir():
             raise ValueError(f"{path} is a directory; a KnowledgeBase is saved as one file")
-        kb_format.dump_file(self._export(), path)
+        if self._mapped is not None:
+            view = memoryview(self._mapped.buffer)
+            kb_format_v2.write_atomic(path, [view[: -kb_format_v2.TRAILER.size]])
+        else:
+            kb_format.dump_file(self._export(), path)
 
     def from_disk(self, path: Union[str, Path]) -> "KnowledgeBase":
-        """Replace this KB's content with the KB in a file written by ``to_disk``."""
-        path = Path(path)
-        if not path.exists():
-            raise ValueError(
-                f"[E929] Couldn't read the KnowledgeBase from {path}: the path does not exist."
-            )
-        if path.is_dir():
-            raise ValueError(
-                f"{path} is a directory; a KnowledgeBase is read from the one file "
-                "KnowledgeBase.to_disk wrote"
-            )
+        """Replace this KB's content with the KB in a file written by ``to_disk``
+        (any format version), read into memory."""
+        self._writable("from_disk")
+        path = _readable(path)
         self._import(kb_format.load_file(path))
         return self
 
     @classmethod
-    def load(cls, path: Union[str, Path]) -> "KnowledgeBase":
-        """A new KB read from a file written by ``to_disk``."""
-        return cls(1).from_disk(path)
+    def load(
+        cls, path: Union[str, Path], mmap: bool = False, verify: bool = True
+    ) -> "KnowledgeBase":
+        """A new KB from a file written by ``to_disk``.
+
+        path: The file.
+        mmap: Map the file read-only instead of reading it into memory (format
+            version 2): opening costs the header and a few vectorised passes over
+            the offsets and lookup tables, processes that map the same file share
+            its pages, and the KB refuses changes (ReadOnlyKBError).
+        verify: With ``mmap``, also check the file's CRC-32, that its strings are
+            valid UTF-8 and that none is repeated, reading the whole file once;
+            False leaves that to a later ``verify()`` (e.g. when the file's
+            checksum was verified otherwise, as a model folder's manifest does). A
+            load into memory always checks everything.
+        Raises KBFormatError naming the file when a check fails.
+        """
+        if not mmap:
+            return cls(1).from_disk(path)
+        kb = cls(1)
+        kb._attach(map_file(_readable(path), verify))
+        return kb
 
 
-def _e141(required: int, found: int, entity: str) -> str:
+def _readable(path: Union[str, Path]) -> Path:
+    """``path`` as a Path, if it is a file (ValueError otherwise)."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(
+            f"[E929] Couldn't read the KnowledgeBase from {path}: the path does not exist."
+        )
+    if path.is_dir():
+        raise ValueError(
+            f"{path} is a directory; a KnowledgeBase is read from the one file "
+            "KnowledgeBase.to_disk wrote"
+        )
+    return path
+
+
+def _remap(path: str, identity: IdentityKey, verified: bool) -> KnowledgeBase:
+    """Unpickle a mapped KB: map its file again, if it is still the same file."""
+    kb = KnowledgeBase.load(path, mmap=True, verify=False)
+    tables = kb._mapped
+    assert tables is not None
+    if tables.identity() != identity:
+        raise KBFormatError(
+            path,
+            "the KB file was replaced or changed since the KnowledgeBase sent here mapped it; "
+            "load it again with KnowledgeBase.load(path, mmap=True)",
+        )
+    if verified:
+        tables.verified = True  # the same file, whose checksum the sender verified
+    return kb
+
+
+def _e134(entity: str, alias: str) -> str:
     return (
-        f"[E141] Entity vectors should be of length {required} instead of the provided "
-        f"{found} (entity '{entity}')."
+        f"[E134] Entity '{entity}' is not defined in the Knowledge Base "
+        f"(a candidate of alias '{alias}')."
     )
 
 

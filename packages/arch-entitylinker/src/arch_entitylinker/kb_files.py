@@ -48,17 +48,18 @@ entity (the same in every run and process), by ``entity_vectors``:
 """
 
 import csv
-import json
 import re
 import zlib
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy
 
 from arch_tok2vec import CorpusError
+from arch_tok2vec.corpus_io import read_jsonl, read_lines
 
+from . import kb_checks
 from .kb import PRIOR_TOLERANCE, KnowledgeBase
 
 ENTITY_VECTORS = ("words", "random", "corpus")
@@ -67,20 +68,22 @@ PRIOR_COLUMNS = ("prior", "prior_prob")
 COUNT_COLUMNS = ("count", "count_in_train")
 NAME_COLUMNS = ("name", "wikipedia_title")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_FLOAT32_MAX = float(numpy.finfo(numpy.float32).max)
 
 
 class EntityRecord:
-    """One entity as read from a file."""
+    """One entity as read from a file, and the line it was read from."""
 
-    __slots__ = ("id", "name", "description", "freq", "vector", "where")
+    __slots__ = ("id", "name", "description", "freq", "vector", "line")
 
-    def __init__(self, id: str, where: str):
+    def __init__(self, id: str, line: int):
         self.id = id
         self.name = ""
         self.description = ""
         self.freq: Optional[float] = None
-        self.vector: Optional[List[float]] = None
-        self.where = where
+        self.vector: Optional[numpy.ndarray] = None
+        self.line = line
 
 
 def unit_vector(key: str, width: int) -> numpy.ndarray:
@@ -131,67 +134,74 @@ def read_entities(path: Path) -> Tuple[Dict[str, EntityRecord], ListedAliases]:
 
 def _read_entities_jsonl(path: Path, listed: ListedAliases) -> Dict[str, EntityRecord]:
     records: Dict[str, EntityRecord] = {}
-    with path.open(encoding="utf8") as file:
-        for number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise CorpusError(path, number, f"invalid JSON: {err.msg}") from None
-            if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
-                raise CorpusError(path, number, 'each line needs a non-empty "id" string')
-            record = _new_record(records, data["id"], path, number)
-            for key in ("name", "description"):
-                value = data.get(key, "")
-                if not isinstance(value, str):
-                    raise CorpusError(path, number, f'"{key}" must be a string')
-                setattr(record, key, value)
-            freq = data.get("freq")
-            if freq is not None:
-                if isinstance(freq, bool) or not isinstance(freq, (int, float)) or freq < 0:
-                    raise CorpusError(path, number, f'"freq" must be a number >= 0, got {freq!r}')
-                record.freq = float(freq)
-            vector = data.get("vector")
-            if vector is not None:
-                if not isinstance(vector, list) or not all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in vector
-                ):
-                    raise CorpusError(path, number, '"vector" must be a list of numbers')
-                record.vector = [float(v) for v in vector]
-            aliases = data.get("aliases", [])
-            if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
-                raise CorpusError(path, number, '"aliases" must be a list of non-empty strings')
-            records[record.id] = record
-            listed.extend((alias, record.id, number) for alias in aliases)
+    for number, data in read_jsonl(path):
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
+            raise CorpusError(path, number, 'each line needs a non-empty "id" string')
+        record = _new_record(records, data["id"], path, number)
+        for key in ("name", "description"):
+            value = data.get(key, "")
+            if not isinstance(value, str):
+                raise CorpusError(path, number, f'"{key}" must be a string')
+            setattr(record, key, value)
+        freq = data.get("freq")
+        if freq is not None:
+            record.freq = _checked(path, number, kb_checks.frequency, freq, record.id, '"freq"')
+        vector = data.get("vector")
+        if vector is not None:
+            if not isinstance(vector, list):
+                raise CorpusError(path, number, '"vector" must be a list of numbers')
+            record.vector = _checked(
+                path, number, kb_checks.vector, vector, len(vector), record.id, '"vector"'
+            )
+        aliases = data.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
+            raise CorpusError(path, number, '"aliases" must be a list of non-empty strings')
+        records[record.id] = record
+        listed.extend((alias, record.id, number) for alias in aliases)
     return records
+
+
+def _checked(path: Path, number: int, check: Callable[..., Any], *args: Any) -> Any:
+    """``check(*args)`` (a ``kb_checks`` function), its refusal a CorpusError."""
+    try:
+        return check(*args)
+    except (TypeError, ValueError) as err:
+        raise CorpusError(path, number, str(err)) from None
 
 
 def _new_record(
     records: Dict[str, EntityRecord], entity_id: str, path: Path, number: int
 ) -> EntityRecord:
     if entity_id in records:
-        first = records[entity_id].where
-        raise CorpusError(path, number, f"entity {entity_id!r} is listed twice (first at {first})")
-    return EntityRecord(entity_id, f"line {number}")
+        first = records[entity_id].line
+        raise CorpusError(
+            path, number, f"entity {entity_id!r} is listed twice (first at line {first})"
+        )
+    return EntityRecord(entity_id, number)
 
 
 def _read_entities_csv(path: Path) -> Dict[str, EntityRecord]:
     records: Dict[str, EntityRecord] = {}
-    with path.open(encoding="utf8", newline="") as file:
-        for number, row in enumerate(csv.reader(file), 1):
-            if not row or not any(cell.strip() for cell in row):
-                continue
-            if number == 1 and row[0].strip().lower() in ("id", "qid"):
-                continue
-            if not 1 <= len(row) <= 3 or not row[0].strip():
-                raise CorpusError(
-                    path, number, f"expected id,name,description, got {len(row)} columns"
-                )
-            record = _new_record(records, row[0].strip(), path, number)
-            record.name = row[1] if len(row) > 1 else ""
-            record.description = row[2] if len(row) > 2 else ""
-            records[record.id] = record
+    # csv reads records across line ends inside quotes, so it gets the lines with theirs
+    reader = csv.reader(line + "\n" for _, line in read_lines(path))
+    while True:
+        number = reader.line_num + 1  # the record's first line
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            raise CorpusError(path, reader.line_num, f"invalid CSV: {err}") from None
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if number == 1 and row[0].strip().lower() in ("id", "qid"):
+            continue
+        if not 1 <= len(row) <= 3 or not row[0].strip():
+            raise CorpusError(path, number, f"expected id,name,description, got {len(row)} columns")
+        record = _new_record(records, row[0].strip(), path, number)
+        record.name = row[1] if len(row) > 1 else ""
+        record.description = row[2] if len(row) > 2 else ""
+        records[record.id] = record
     return records
 
 
@@ -201,15 +211,16 @@ AliasRows = Dict[str, List[Tuple[str, float, int]]]  # alias -> (entity, weight,
 def read_aliases(path: Path, names: Dict[str, str]) -> Tuple[AliasRows, bool]:
     """Read an alias table; returns the rows per alias and whether the weights
     are priors (True) or counts (False). Entity names found in the table are
-    added to ``names`` (entity -> name) unless already there."""
+    added to ``names`` (entity -> name) unless already there. A pair repeated
+    in a table of counts adds its counts; in a table of priors it is an error."""
     if not path.exists():
         raise CorpusError(path, 0, "alias table not found")
     rows: AliasRows = defaultdict(list)
-    with path.open(encoding="utf8", newline="") as file:
-        lines = file.read().splitlines()
-    if not lines:
+    lines = read_lines(path)
+    first = next(lines, None)
+    if first is None:
         raise CorpusError(path, 1, "the alias table is empty (it needs a header row)")
-    header = [cell.strip().lower() for cell in lines[0].split("\t")]
+    header = [cell.strip().lower() for cell in first[1].split("\t")]
     if "alias" not in header:
         raise CorpusError(
             path, 1, f"the header row needs an 'alias' column (tab-separated), got {header}"
@@ -224,7 +235,8 @@ def read_aliases(path: Path, names: Dict[str, str]) -> Tuple[AliasRows, bool]:
     weight_col = prior_col if prior_col is not None else count_col
     name_col = next((header.index(c) for c in NAME_COLUMNS if c in header), None)
     alias_col = header.index("alias")
-    for number, line in enumerate(lines[1:], 2):
+    pair_lines: Dict[Tuple[str, str], int] = {}
+    for number, line in lines:
         if not line.strip():
             continue
         cells = line.split("\t")
@@ -239,20 +251,34 @@ def read_aliases(path: Path, names: Dict[str, str]) -> Tuple[AliasRows, bool]:
             raise CorpusError(path, number, "empty entity ID")
         weight = 1.0
         if weight_col is not None:
-            try:
-                weight = float(cells[weight_col])
-            except ValueError:
+            weight = _weight(
+                cells[weight_col], header[weight_col], prior_col is not None, path, number
+            )
+        if prior_col is not None:
+            if (alias, entity) in pair_lines:
                 raise CorpusError(
                     path,
                     number,
-                    f"{header[weight_col]} must be a number, got {cells[weight_col]!r}",
-                ) from None
-            if not weight >= 0:
-                raise CorpusError(path, number, f"{header[weight_col]} must be >= 0, got {weight}")
+                    f"alias {alias!r} and entity {entity!r} were paired already at line "
+                    f"{pair_lines[alias, entity]}: give each pair one prior",
+                )
+            pair_lines[alias, entity] = number
         if name_col is not None and cells[name_col] and entity not in names:
             names[entity] = cells[name_col].replace("_", " ")
         rows[alias].append((entity, weight, number))
     return rows, prior_col is not None
+
+
+def _weight(cell: str, column: str, is_prior: bool, path: Path, number: int) -> float:
+    """A prior (0 to 1) or a count (>= 0, finite within float32) read from a cell."""
+    text = cell.strip()
+    if not _NUMBER.fullmatch(text):  # float() would also take "nan", "inf", "1_0"
+        raise CorpusError(path, number, f"{column} must be a number, got {cell!r}")
+    weight = float(text)
+    if not 0 <= weight <= (PRIOR_TOLERANCE if is_prior else _FLOAT32_MAX):
+        what = "a probability from 0 to 1" if is_prior else "a finite number >= 0"
+        raise CorpusError(path, number, f"{column} must be {what}, got {cell!r}")
+    return weight
 
 
 def build_kb(
@@ -292,11 +318,18 @@ def build_kb(
                     raise CorpusError(
                         aliases_path, number, f"entity {entity!r} is not in {entities_path}"
                     )
-                records[entity] = EntityRecord(entity, f"line {number}")
+                records[entity] = EntityRecord(entity, number)
                 order.append(entity)
             counts[entity] += weight
+            if counts[entity] > _FLOAT32_MAX:  # only a count of the alias table can do this
+                raise CorpusError(
+                    aliases_path,
+                    number,
+                    f"the counts of entity {entity!r} add up to more than a float32 holds",
+                )
     if not records:
-        raise ValueError("the knowledge base files define no entities")
+        files = " and ".join(str(p) for p in (entities_path, aliases_path) if p is not None)
+        raise CorpusError(files, 0, "the knowledge base files define no entities")
     width = entity_vector_length
     vectors = numpy.zeros((len(order), width), dtype=numpy.float32)
     freqs = numpy.zeros(len(order), dtype=numpy.float32)
@@ -306,7 +339,7 @@ def build_kb(
             if len(record.vector) != width:
                 raise CorpusError(
                     entities_path,
-                    int(record.where.split()[-1]),
+                    record.line,
                     f"entity {entity!r} has a vector of length {len(record.vector)}, but "
                     f"entity_vector_length is {width}",
                 )

@@ -34,61 +34,68 @@ the cosine between tf-idf bags of words of the mention's context (or, with
 ``words_scope = "document"``, of its whole document) and of the candidate's
 training contexts (``WordProfiles``), plus ``type_weight`` for a candidate
 whose usual label in training is the mention's label.
+
+A saved model keeps its knowledge base as a file of its own, ``kb.bin`` (format
+version 2, ``write_files``), which loading maps read-only (``read_files``): the
+worker processes of a corpus run share one copy of its pages. Models saved by
+arch-entitylinker 0.3.2 and older hold the KB inside task.json (base64 of format
+version 1) and still load, into memory.
 """
 
 import base64
-import json
-import math
-import re
+import os
+import stat
 import warnings
-from collections import Counter, defaultdict
 from importlib import resources
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 from thinc.api import CosineDistance, Model
 
-from arch_tok2vec import CorpusError, Doc, Example, Task
+from arch_tok2vec import CorpusError, Example, ModelFileError, Task
+from arch_tok2vec.validation import check_bool, check_int
 
+from .corpus import Mention, context_of, read_corpus
 from .kb import KnowledgeBase
 from .kb_files import ENTITY_VECTORS, build_kb, corpus_vectors
+from .kb_format import KBFormatError
+from .linking import (
+    COMBINATIONS,
+    MAX_ALIAS_TOKENS,
+    NIL,
+    PRIOR_FLOOR,
+    WORDS_SCOPES,
+    check_combination,
+    cosines,
+    entity_types,
+    find_aliases,
+    softmax_scores,
+    spacy_scores,
+)
+from .word_profiles import WordContext, WordProfiles, context_tokens
 
-NIL = "NIL"
-MAX_ALIAS_TOKENS = 8
-"""Longest alias (in tokens) searched for when a Doc comes without mentions."""
-COMBINATIONS = ("spacy", "softmax")
-"""How several candidates are scored (the task's ``combination``)."""
-WORDS_SCOPES = ("context", "document")
-"""Which words the word signal compares (the task's ``words_scope``)."""
-PRIOR_FLOOR = 1e-6
-"""The prior a candidate with prior 0 gets in ``log(prior)`` ("softmax"): far
-behind any real prior, but finite, so context can still rank it."""
-_WORD_CHAR = re.compile(r"\w")
+_cosines = cosines  # the name bench/cv_entitylinker.py imports
 
+KB_FILE = "kb.bin"
+"""The knowledge base's file in a saved model folder."""
 
-class Mention:
-    """A gold mention: token span, characters, text, gold KB ID, whether it is
-    scored (``propn_only`` leaves out mentions without a proper noun) and its
-    label (GUM's ``entity_type`` or a span's ``label``; "" if none)."""
-
-    __slots__ = ("start", "end", "start_char", "end_char", "text", "kb_id", "scored", "label")
-
-    def __init__(
-        self,
-        start: int,
-        end: int,
-        start_char: int,
-        end_char: int,
-        text: str,
-        kb_id: str,
-        scored: bool,
-        label: str = "",
-    ):
-        self.start, self.end = start, end
-        self.start_char, self.end_char = start_char, end_char
-        self.text, self.kb_id, self.scored = text, kb_id, scored
-        self.label = label
+__all__ = [
+    "COMBINATIONS",
+    "MAX_ALIAS_TOKENS",
+    "NIL",
+    "PRIOR_FLOOR",
+    "WORDS_SCOPES",
+    "EntityLinkerTask",
+    "Mention",
+    "WordContext",
+    "WordProfiles",
+    "_cosines",
+    "context_of",
+    "context_tokens",
+    "entity_linker_task",
+    "entity_types",
+]
 
 
 class EntityLinkerTask(Task):
@@ -96,6 +103,7 @@ class EntityLinkerTask(Task):
 
     name = "entity_linker"
     score_key = "accuracy"
+    metrics = ("accuracy", "ambiguous_accuracy")
     sample_files = ("arch_entitylinker", "train.jsonl", "dev.jsonl")
 
     def __init__(
@@ -115,9 +123,8 @@ class EntityLinkerTask(Task):
         words_scope: str = "context",
         type_weight: float = 0.0,
     ):
-        _check_combination(combination, tau_context, tau_words, words_scope, type_weight)
-        if isinstance(n_sents, bool) or not isinstance(n_sents, int) or n_sents < 0:
-            raise ValueError(f"n_sents must be an integer >= 0, got {n_sents!r}")
+        check_combination(combination, tau_context, tau_words, words_scope, type_weight)
+        check_int("n_sents", n_sents, minimum=0)
         if kb_path is not None and (entities is not None or aliases is not None):
             raise ValueError("kb_path cannot be combined with entities or aliases: choose one")
         if entities is not None and aliases is None:
@@ -158,6 +165,7 @@ class EntityLinkerTask(Task):
         """Each trained-on entity's most frequent mention label ("softmax" with
         type_weight > 0), from initialize."""
         self._kb: Optional[KnowledgeBase] = None
+        self._kb_in_folder = False  # from_dict read a task.json whose KB is in KB_FILE
         # the "words" vectors of the entities the KB files give no vector for
         self._made_up: Dict[str, numpy.ndarray] = {}
         self._distance = CosineDistance(normalize=False)
@@ -169,12 +177,19 @@ class EntityLinkerTask(Task):
         """The knowledge base: loaded from the configured files on first use
         (the package's sample KB if none are configured)."""
         if self._kb is None:
+            if self._kb_in_folder:
+                raise ValueError(
+                    f"this task was restored from a model folder's task.json, whose knowledge "
+                    f"base is the folder's {KB_FILE}: call read_files(folder) after from_dict "
+                    "(arch_tok2vec.load does)"
+                )
             self._kb = self._load_kb()
         return self._kb
 
     def set_kb(self, kb: KnowledgeBase) -> None:
         """Use this knowledge base instead of the configured files."""
         self._kb = kb
+        self._kb_in_folder = False
 
     def _load_kb(self) -> KnowledgeBase:
         if self.kb_path is not None:
@@ -195,104 +210,11 @@ class EntityLinkerTask(Task):
         return kb
 
     # -- corpora --------------------------------------------------------------
-
     def read(self, path: Path) -> List[Example]:
         """Read a JSONL corpus: GUM's format (``text``, optional ``words``, and
         ``mentions`` with ``start_char``/``end_char`` and ``wikidata`` or
         ``kb_id``) or Prodigy's (``text``, ``spans``, ``accept``)."""
-        path = Path(path)
-        if not path.exists():
-            raise CorpusError(path, 0, "file not found")
-        if path.suffix.lower() != ".jsonl":
-            raise CorpusError(path, 0, "unknown corpus format: use .jsonl")
-        examples: List[Example] = []
-        with path.open(encoding="utf8") as file:
-            for number, line in enumerate(file, 1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise CorpusError(path, number, f"invalid JSON: {err.msg}") from None
-                example = self._record(data, path, number)
-                if example is not None:
-                    examples.append(example)
-        if self.n_sents:
-            _add_windows(examples, self.n_sents)
-        if self.words_scope == "document":
-            _add_documents(examples)
-        return examples
-
-    def _record(self, data: Any, path: Path, number: int) -> Optional[Example]:
-        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-            raise CorpusError(path, number, 'each line needs a "text" string')
-        text = data["text"]
-        if "mentions" in data:
-            raw = data["mentions"]
-            if not isinstance(raw, list):
-                raise CorpusError(path, number, '"mentions" must be a list')
-        elif "spans" in data and "accept" in data:
-            if data.get("answer", "accept") != "accept":
-                return None
-            raw = _prodigy_mentions(data, path, number)
-        else:
-            raise CorpusError(
-                path, number, 'each line needs "mentions" (or Prodigy\'s "spans" and "accept")'
-            )
-        doc = _make_doc(text, data.get("words"), path, number)
-        if data.get("words") is None:
-            # Our tokenizer keeps "Emerson's" whole; split tokens where mentions need it.
-            doc = _split_at(
-                doc,
-                [m.get("start_char") for m in raw if isinstance(m, dict)]
-                + [m.get("end_char") for m in raw if isinstance(m, dict)],
-            )
-        starts = {tok.idx: tok.i for tok in doc}
-        ends = {tok.idx + len(tok.text): tok.i + 1 for tok in doc}
-        mentions: List[Mention] = []
-        for j, m in enumerate(raw):
-            if not isinstance(m, dict):
-                raise CorpusError(path, number, f"mention {j} must be an object")
-            s, e = m.get("start_char"), m.get("end_char")
-            if not isinstance(s, int) or not isinstance(e, int) or not 0 <= s < e <= len(text):
-                raise CorpusError(
-                    path,
-                    number,
-                    f"mention {j} needs integer start_char < end_char within the text, "
-                    f"got {s!r}, {e!r}",
-                )
-            kb_id = next((m[k] for k in ("kb_id", "wikidata", "id") if m.get(k)), None)
-            if not isinstance(kb_id, str):
-                raise CorpusError(
-                    path, number, f"mention {j} ({text[s:e]!r}) needs a kb_id (or wikidata) string"
-                )
-            if s not in starts or e not in ends:
-                raise CorpusError(
-                    path,
-                    number,
-                    f"mention {j} ({text[s:e]!r} at {s}:{e}) does not start and end on token "
-                    "boundaries",
-                )
-            upos = m.get("upos")
-            scored = not self.propn_only or (isinstance(upos, list) and "PROPN" in upos)
-            key = next((k for k in ("entity_type", "label") if m.get(k) not in (None, "")), None)
-            label = "" if key is None else m[key]
-            if not isinstance(label, str):
-                raise CorpusError(
-                    path, number, f'mention {j} ({text[s:e]!r}): "{key}" must be a string'
-                )
-            mentions.append(Mention(starts[s], ends[e], s, e, text[s:e], kb_id, scored, label))
-        ents = [(m.start, m.end, m.label, m.kb_id) for m in mentions]
-        doc = Doc(doc.words, doc.spaces, ents=ents)
-        doc.mentions_given = True  # type: ignore[attr-defined]  # even if there are none
-        doc_id = data.get("doc_id")
-        gold = {
-            "mentions": mentions,
-            "file": str(path),
-            "line": number,
-            "doc_id": doc_id if isinstance(doc_id, str) else None,
-        }
-        return Example(doc, gold)
+        return read_corpus(path, self.propn_only, self.n_sents, self.words_scope == "document")
 
     def check(self, examples: Sequence[Example], path: Path) -> None:
         """A corpus none of whose scored mentions has a candidate cannot be
@@ -409,8 +331,10 @@ class EntityLinkerTask(Task):
                     by_tokens[id(tokens)] = (tokens, self.words.context(tokens))
                 words = by_tokens[id(tokens)][1]
             links = []
+            # one Doc text for all its spans (a span's .text may rebuild it each time)
+            doc_text = doc.text if spans else ""
             for span in spans:
-                text = span.text
+                text = doc_text[span.start_char : span.end_char]
                 kb_id = self.link(text, context, words, span.label_)
                 links.append((span.start_char, span.end_char, text, kb_id))
             out.append(links)
@@ -436,7 +360,7 @@ class EntityLinkerTask(Task):
         self,
         alias: str,
         context: Optional[numpy.ndarray],
-        words: Optional["WordContext"] = None,
+        words: Optional[WordContext] = None,
         label: str = "",
     ) -> str:
         """The entity an alias links to, or "NIL".
@@ -456,10 +380,10 @@ class EntityLinkerTask(Task):
         if self.combination == "softmax":
             scores = self._softmax_scores(rows, priors, context, words, label)
         else:
-            scores = numpy.asarray(priors if self.incl_prior else [0.0] * len(rows))
+            sims = None
             if self.incl_context and context is not None:
-                sims = _cosines(self.kb.vectors[rows], context)
-                scores = scores + sims - scores * sims
+                sims = cosines(self.kb.vectors[rows], context)
+            scores = spacy_scores(priors if self.incl_prior else [0.0] * len(rows), sims)
         return self.kb._entity_ids[rows[int(numpy.argmax(scores))]]
 
     def _softmax_scores(
@@ -467,27 +391,31 @@ class EntityLinkerTask(Task):
         rows: List[int],
         priors: List[float],
         context: Optional[numpy.ndarray],
-        words: Optional["WordContext"],
+        words: Optional[WordContext],
         label: str = "",
     ) -> numpy.ndarray:
-        """``log(prior) + cos(context, entity) / tau_context + words / tau_words
-        + type_weight * [label == entity's label]`` (the log of an unnormalised
-        softmax over the candidates); a prior of 0 counts as PRIOR_FLOOR, a
-        term left out by the settings (or without a label) counts as 0."""
-        scores = numpy.zeros(len(rows), dtype="float64")
-        if self.incl_prior:
-            scores += numpy.log(numpy.maximum(numpy.asarray(priors, dtype="float64"), PRIOR_FLOOR))
+        """The "softmax" scores of the candidates in KB ``rows`` (see
+        ``linking.softmax_scores``); a term left out by the settings (or
+        without a label) counts as 0."""
+        sims = word_sims = fits = None
         if self.incl_context and context is not None:
-            scores += _cosines(self.kb.vectors[rows], context) / self.tau_context
+            sims = cosines(self.kb.vectors[rows], context)
         if words is not None and self.words is not None and self.tau_words is not None:
-            scores += self.words.cosines(rows, words) / self.tau_words
+            word_sims = self.words.cosines(rows, words)
         if label and self._use_types():
             assert self.types is not None
             ids = self.kb._entity_ids
-            scores += self.type_weight * numpy.asarray(
-                [self.types.get(ids[row]) == label for row in rows], dtype="float64"
-            )
-        return scores
+            fits = [self.types.get(ids[row]) == label for row in rows]
+        return softmax_scores(
+            len(rows),
+            priors if self.incl_prior else None,
+            sims,
+            self.tau_context,
+            word_sims,
+            self.tau_words,
+            fits,
+            self.type_weight,
+        )
 
     def _use_types(self) -> bool:
         return self.combination == "softmax" and self.type_weight > 0 and bool(self.types)
@@ -512,17 +440,7 @@ class EntityLinkerTask(Task):
 
     def _find_aliases(self, doc: Any) -> List[Any]:
         """Greedy longest-first alias matches over token spans."""
-        found, i, n = [], 0, len(doc)
-        while i < n:
-            for j in range(min(n, i + MAX_ALIAS_TOKENS), i, -1):
-                span = doc[i:j]
-                if self.kb.contains_alias(span.text):
-                    found.append(span)
-                    i = j
-                    break
-            else:
-                i += 1
-        return found
+        return find_aliases(doc, self.kb.contains_alias, MAX_ALIAS_TOKENS)
 
     def annotate(self, docs: Any, predictions: Any) -> None:
         """Set each entity span's ``kb_id_`` to the linked entity."""
@@ -574,8 +492,9 @@ class EntityLinkerTask(Task):
     # -- persistence ----------------------------------------------------------
 
     def to_dict(self) -> Dict[str, Any]:
-        """The settings and the whole knowledge base (base64 of its bytes), so a
-        saved model links without the KB files."""
+        """The settings, and the name of the knowledge base's file (``KB_FILE``),
+        which ``write_files`` writes beside task.json so that a saved model links
+        without the KB files it was trained with."""
         return {
             "incl_prior": self.incl_prior,
             "incl_context": self.incl_context,
@@ -588,21 +507,27 @@ class EntityLinkerTask(Task):
             "type_weight": self.type_weight,
             "words": None if self.words is None else self.words.to_dict(),
             "types": self.types,
-            "kb": base64.b64encode(self.kb.to_bytes()).decode("ascii"),
+            "kb_file": KB_FILE,
         }
 
     def from_dict(self, data: Dict[str, Any]) -> "EntityLinkerTask":
-        self.incl_prior = bool(data["incl_prior"])
-        self.incl_context = bool(data["incl_context"])
-        self.propn_only = bool(data["propn_only"])
-        self.n_sents = int(data.get("n_sents", 0))
+        """Restore the settings, the word profiles, the labels and the knowledge base;
+        ValueError naming the key for a value of the wrong kind or range (as the
+        settings are checked, and ``WordProfiles.from_dict``)."""
+        incl_prior = check_bool("incl_prior", data["incl_prior"])
+        incl_context = check_bool("incl_context", data["incl_context"])
+        if not (incl_prior or incl_context):
+            raise ValueError("incl_prior and incl_context cannot both be false")
+        self.incl_prior, self.incl_context = incl_prior, incl_context
+        self.propn_only = check_bool("propn_only", data["propn_only"])
+        self.n_sents = check_int("n_sents", data.get("n_sents", 0), minimum=0)
         # models saved before these settings existed link with spaCy's rule
         combination = data.get("combination", "spacy")
         tau_context = data.get("tau_context", 0.1)
         tau_words = data.get("tau_words", 0.05)
         words_scope = data.get("words_scope", "context")
         type_weight = data.get("type_weight", 0.0)
-        _check_combination(combination, tau_context, tau_words, words_scope, type_weight)
+        check_combination(combination, tau_context, tau_words, words_scope, type_weight)
         self.combination = combination
         self.tau_context = float(tau_context)
         self.tau_words = None if tau_words is None else float(tau_words)
@@ -611,12 +536,95 @@ class EntityLinkerTask(Task):
         types = data.get("types")
         if types is not None and not isinstance(types, dict):
             raise ValueError(f"a saved task's types must be a dict, got {type(types).__name__}")
-        self.types = None if types is None else {str(k): str(v) for k, v in types.items()}
+        for entity, label in (types or {}).items():
+            if not (isinstance(label, str) and label and isinstance(entity, str) and entity):
+                raise ValueError(
+                    "types must map entity IDs to labels, both non-empty strings, got "
+                    f"{entity!r:.60}: {label!r:.60}"
+                )
+        self.types = None if types is None else dict(types)
         words = data.get("words")
         self.words = None if words is None else WordProfiles.from_dict(words)
         self._made_up = {}  # the saved KB's vectors are final
-        self._kb = KnowledgeBase(1).from_bytes(base64.b64decode(data["kb"]))
+        if "kb" in data:  # saved by 0.3.2 and older: the KB inside task.json
+            kb = data["kb"]
+            if not isinstance(kb, str):
+                raise ValueError(f"kb must be the knowledge base's bytes in base64, got {kb!r:.60}")
+            self._kb = KnowledgeBase(1).from_bytes(base64.b64decode(kb))
+            self._kb_in_folder = False
+            self._check_word_rows()
+        else:
+            if data["kb_file"] != KB_FILE:
+                raise ValueError(f"kb_file must be {KB_FILE!r}, got {data['kb_file']!r:.60}")
+            self._kb = None
+            self._kb_in_folder = True  # read_files maps it, then checks the word rows
         return self
+
+    def write_files(self, folder: Path) -> None:
+        """Write the knowledge base to ``KB_FILE`` in a model folder being saved
+        (format version 2, which ``read_files`` maps).
+
+        folder: The new model folder.
+        """
+        self.kb.to_disk(Path(folder) / KB_FILE)
+
+    def read_files(self, folder: Path) -> None:
+        """Map the knowledge base of a model folder read-only, after ``from_dict``
+        (nothing to do for a task.json that holds its KB). The file's CRC-32 is
+        checked unless the model folder's manifest verified its sha256 in this
+        process (``arch_tok2vec.verified_files``); its header and tables always.
+
+        folder: The model folder being loaded.
+        """
+        if not self._kb_in_folder:
+            return
+        path = Path(folder) / KB_FILE
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            raise ModelFileError(
+                path, "missing from the model folder (task.json names it)"
+            ) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFileError(
+                path, "is not a plain file (the files of a model folder cannot be links)"
+            )
+        try:
+            kb = KnowledgeBase.load(path, mmap=True, verify=False)
+            mapped = kb.mapped_file
+            assert mapped is not None
+            if (mapped.stat.st_dev, mapped.stat.st_ino) != (info.st_dev, info.st_ino):
+                raise ModelFileError(path, "was replaced while it was being opened")
+            if not _verified_on_load(mapped.stat):
+                kb.verify()
+        except KBFormatError as err:
+            raise ModelFileError(path, err.reason) from None
+        self._kb = kb
+        self._kb_in_folder = False
+        try:
+            self._check_word_rows()
+        except ValueError as err:
+            raise ModelFileError(Path(folder) / "task.json", str(err), key="words.rows") from None
+
+    def _check_word_rows(self) -> None:
+        """Refuse saved word profiles that name KB rows the restored KB does not have."""
+        if self.words is not None and len(self.words.rows) and self._kb is not None:
+            if self.words.rows[-1] >= self._kb.get_size_entities():
+                raise ValueError(
+                    f"words.rows names KB row {self.words.rows[-1]}, but the knowledge base "
+                    f"has {self._kb.get_size_entities()} entities"
+                )
+
+
+def _verified_on_load(stat: Any) -> bool:
+    """Whether the file with this ``os.fstat`` had its sha256 verified against a
+    model folder's manifest in this process (False with an arch-tok2vec that does
+    not record that: the KB file's own checksum is then checked)."""
+    try:
+        from arch_tok2vec.verified_files import is_verified
+    except ImportError:
+        return False
+    return is_verified(stat)
 
 
 def entity_linker_task(
@@ -688,323 +696,3 @@ def entity_linker_task(
         words_scope,
         type_weight,
     )
-
-
-def context_of(doc: Any) -> Any:
-    """The Doc the model encodes for a record: its window if read with
-    n_sents > 0, else the Doc itself."""
-    return getattr(doc, "context", None) or doc
-
-
-def context_tokens(doc: Any) -> List[str]:
-    """The words of a context for the word signal: its tokens lower-cased,
-    keeping those with at least one word character (``\\w``)."""
-    return [token.text.lower() for token in doc if _WORD_CHAR.search(token.text)]
-
-
-class WordContext(NamedTuple):
-    """A context's distinct-token tf-idf vector, for ``WordProfiles.cosines``."""
-
-    ids: numpy.ndarray
-    """The ids of its distinct tokens that the profiles know (sorted)."""
-    norm: float
-    """Its L2 norm, unknown tokens (idf log(N + 1)) included."""
-
-
-class WordProfiles:
-    """tf-idf bags of words of the entities' training contexts.
-
-    Over the N training contexts, a token's idf is ``log((N + 1) / (df + 1))``
-    (df: the contexts containing it). An entity's profile sums the distinct
-    tokens of each training context of each of its mentions, weighted by idf,
-    L2-normalised. Stored as a token→id dict, the df per id, and the profiles
-    in CSR form over the KB rows that have one (sorted).
-    """
-
-    def __init__(
-        self,
-        vocab: Dict[str, int],
-        df: numpy.ndarray,
-        n_contexts: int,
-        rows: numpy.ndarray,
-        starts: numpy.ndarray,
-        tokens: numpy.ndarray,
-        weights: numpy.ndarray,
-    ):
-        self.vocab = vocab
-        self.df = df
-        self.n_contexts = n_contexts
-        self.rows = rows
-        self.starts = starts
-        self.tokens = tokens
-        self.weights = weights
-        self.idf = _idf(n_contexts, df)
-        self._unknown_idf = float(_idf(n_contexts, numpy.zeros(1))[0])
-
-    @classmethod
-    def build(cls, contexts: Iterable[Tuple[List[str], List[int]]]) -> "WordProfiles":
-        """Profiles from (tokens, KB rows of its mentions) per training context;
-        rows < 0 (entities outside the KB) are skipped."""
-        vocab: Dict[str, int] = {}
-        context_ids: List[numpy.ndarray] = []
-        pair_rows: List[numpy.ndarray] = []
-        pair_tokens: List[numpy.ndarray] = []
-        last: Optional[List[str]] = None
-        for tokens, mentioned in contexts:
-            if tokens is not last:  # a document's records pass one shared list in a row
-                ids = numpy.unique(
-                    numpy.fromiter(
-                        (vocab.setdefault(t, len(vocab)) for t in tokens), dtype="int64", count=-1
-                    )
-                )
-                last = tokens
-            context_ids.append(ids)
-            for row in mentioned:
-                if row >= 0:
-                    pair_rows.append(numpy.full(len(ids), row, dtype="int64"))
-                    pair_tokens.append(ids)
-        n_tokens = len(vocab)
-        df = numpy.bincount(
-            numpy.concatenate(context_ids or [numpy.zeros(0, "int64")]), minlength=n_tokens
-        ).astype("int32")
-        idf = _idf(len(context_ids), df)
-        keys = numpy.concatenate(pair_rows or [numpy.zeros(0, "int64")]) * max(n_tokens, 1)
-        keys += numpy.concatenate(pair_tokens or [numpy.zeros(0, "int64")])
-        keys, counts = numpy.unique(keys, return_counts=True)
-        key_rows, key_tokens = numpy.divmod(keys, max(n_tokens, 1))
-        profiled, starts = numpy.unique(key_rows, return_index=True)
-        weights = counts * idf[key_tokens]
-        if len(weights):
-            norms = numpy.sqrt(numpy.add.reduceat(weights * weights, starts))
-            lengths = numpy.diff(numpy.append(starts, len(weights)))
-            norms = numpy.repeat(numpy.where(norms > 0, norms, 1.0), lengths)
-            weights = weights / norms
-        return cls(
-            vocab,
-            df,
-            len(context_ids),
-            profiled.astype("int64"),
-            numpy.append(starts, len(weights)).astype("int64"),
-            key_tokens.astype("int32"),
-            weights.astype("float32"),
-        )
-
-    def context(self, tokens: List[str]) -> WordContext:
-        """The tf-idf vector of a context's distinct tokens."""
-        distinct = set(tokens)
-        known = [self.vocab[t] for t in distinct if t in self.vocab]
-        ids = numpy.array(sorted(known), dtype="int32")
-        unknown = len(distinct) - len(known)
-        norm = math.sqrt(float(numpy.sum(self.idf[ids] ** 2)) + unknown * self._unknown_idf**2)
-        return WordContext(ids, norm)
-
-    def cosines(self, rows: Sequence[int], context: WordContext) -> numpy.ndarray:
-        """The cosine between the context and each KB row's profile (0 for a
-        row without a profile or an empty context)."""
-        out = numpy.zeros(len(rows), dtype="float64")
-        if context.norm <= 0 or not len(self.rows):
-            return out
-        where = numpy.searchsorted(self.rows, rows)
-        for i, (row, j) in enumerate(zip(rows, where)):
-            if j < len(self.rows) and self.rows[j] == row:
-                tokens = self.tokens[self.starts[j] : self.starts[j + 1]]
-                hit = numpy.isin(tokens, context.ids, assume_unique=True)
-                weights = self.weights[self.starts[j] : self.starts[j + 1]]
-                out[i] = float(weights[hit] @ self.idf[tokens[hit]]) / context.norm
-        return out
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The tokens (in id order), N and the arrays (base64, little-endian)."""
-        return {
-            "tokens": sorted(self.vocab, key=self.vocab.__getitem__),
-            "n_contexts": self.n_contexts,
-            "df": _b64(self.df, "<i4"),
-            "rows": _b64(self.rows, "<i8"),
-            "starts": _b64(self.starts, "<i8"),
-            "token_ids": _b64(self.tokens, "<i4"),
-            "weights": _b64(self.weights, "<f4"),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "WordProfiles":
-        return cls(
-            {token: i for i, token in enumerate(data["tokens"])},
-            _from_b64(data["df"], "<i4", "int32"),
-            int(data["n_contexts"]),
-            _from_b64(data["rows"], "<i8", "int64"),
-            _from_b64(data["starts"], "<i8", "int64"),
-            _from_b64(data["token_ids"], "<i4", "int32"),
-            _from_b64(data["weights"], "<f4", "float32"),
-        )
-
-
-def _idf(n_contexts: int, df: numpy.ndarray) -> numpy.ndarray:
-    """log((N + 1) / (df + 1)) per token, N the number of contexts."""
-    return numpy.log((n_contexts + 1) / (df.astype("float64") + 1))
-
-
-def _b64(array: numpy.ndarray, dtype: str) -> str:
-    return base64.b64encode(numpy.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
-
-
-def _from_b64(text: str, dtype: str, native: str) -> numpy.ndarray:
-    return numpy.frombuffer(base64.b64decode(text), dtype=dtype).astype(native)
-
-
-def _check_combination(
-    combination: Any, tau_context: Any, tau_words: Any, words_scope: Any, type_weight: Any
-) -> None:
-    if combination not in COMBINATIONS:
-        raise ValueError(
-            f"combination must be one of {', '.join(COMBINATIONS)}, got {combination!r}"
-        )
-    for name, value in (("tau_context", tau_context), ("tau_words", tau_words)):
-        if value is None and name == "tau_words":
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{name} must be a number > 0, got {value!r}")
-    if words_scope not in WORDS_SCOPES:
-        raise ValueError(
-            f"words_scope must be one of {', '.join(WORDS_SCOPES)}, got {words_scope!r}"
-        )
-    if (
-        isinstance(type_weight, bool)
-        or not isinstance(type_weight, (int, float))
-        or not 0 <= type_weight < math.inf
-    ):
-        raise ValueError(f"type_weight must be a finite number >= 0, got {type_weight!r}")
-    if combination != "softmax":
-        if words_scope != "context":
-            raise ValueError('words_scope = "document" needs combination = "softmax"')
-        if type_weight:
-            raise ValueError('type_weight > 0 needs combination = "softmax"')
-    elif words_scope != "context" and tau_words is None:
-        raise ValueError('words_scope = "document" needs tau_words (the word signal) set')
-
-
-def _add_windows(examples: List[Example], n_sents: int) -> None:
-    """Give each example's Doc a ``context`` Doc: its words with those of up to
-    ``n_sents`` neighbouring records of the same doc_id on each side."""
-    for i, eg in enumerate(examples):
-        doc_id = eg.gold["doc_id"]
-        if doc_id is None:
-            continue
-        lo, hi = i, i
-        while lo > 0 and i - lo < n_sents and examples[lo - 1].gold["doc_id"] == doc_id:
-            lo -= 1
-        last = len(examples) - 1
-        while hi < last and hi - i < n_sents and examples[hi + 1].gold["doc_id"] == doc_id:
-            hi += 1
-        if lo < hi:
-            eg.doc.context = _joined(examples[lo : hi + 1])  # type: ignore[attr-defined]
-
-
-def _add_documents(examples: List[Example]) -> None:
-    """Give each example's Doc a ``document`` Doc: the words of the run of
-    records sharing its doc_id (records without one keep their own words)."""
-    start = 0
-    while start < len(examples):
-        doc_id = examples[start].gold["doc_id"]
-        end = start + 1
-        while doc_id is not None and end < len(examples) and examples[end].gold["doc_id"] == doc_id:
-            end += 1
-        if end - start > 1:
-            document = _joined(examples[start:end])
-            for eg in examples[start:end]:
-                eg.doc.document = document  # type: ignore[attr-defined]
-        start = end
-
-
-def _joined(examples: Sequence[Example]) -> Doc:
-    """One Doc of the examples' words, a space between records."""
-    words: List[str] = []
-    spaces: List[bool] = []
-    for eg in examples:
-        if eg.doc.words:
-            words.extend(eg.doc.words)
-            spaces.extend(list(eg.doc.spaces[:-1]) + [True])
-    if spaces:
-        spaces[-1] = False
-    return Doc(words, spaces)
-
-
-def entity_types(labelled: Iterable[Tuple[str, str]]) -> Dict[str, str]:
-    """Each entity's most frequent label over (entity, label) pairs (the first
-    seen wins a tie; empty labels are not counted)."""
-    counts: Dict[str, Counter] = defaultdict(Counter)
-    for entity, label in labelled:
-        if label:
-            counts[entity][label] += 1
-    return {entity: by_label.most_common(1)[0][0] for entity, by_label in counts.items()}
-
-
-def _cosines(vectors: numpy.ndarray, context: numpy.ndarray) -> numpy.ndarray:
-    norms = numpy.linalg.norm(vectors, axis=1) * numpy.linalg.norm(context)
-    dots = vectors @ context
-    return numpy.where(norms > 0, dots / numpy.maximum(norms, 1e-12), 0.0)
-
-
-def _prodigy_mentions(data: Dict[str, Any], path: Path, number: int) -> List[Dict[str, Any]]:
-    spans, accept = data["spans"], data["accept"]
-    if not isinstance(spans, list) or not isinstance(accept, list):
-        raise CorpusError(path, number, '"spans" and "accept" must be lists')
-    if len(accept) > 1 or (accept and len(spans) != 1):
-        raise CorpusError(
-            path, number, "a Prodigy record needs one span and at most one accepted ID"
-        )
-    if not accept:
-        return []
-    span = spans[0]
-    if not isinstance(span, dict):
-        raise CorpusError(path, number, "each span must be an object")
-    return [
-        {
-            "start_char": span.get("start"),
-            "end_char": span.get("end"),
-            "kb_id": accept[0],
-            "label": span.get("label"),
-        }
-    ]
-
-
-def _split_at(doc: Doc, offsets: List[Any]) -> Doc:
-    """The Doc with tokens split at the given character offsets (ignoring
-    offsets that are not integers or already token boundaries)."""
-    cuts = sorted({o for o in offsets if isinstance(o, int)})
-    if not cuts:
-        return doc
-    words: List[str] = []
-    spaces: List[bool] = []
-    for token in doc:
-        start, word = token.idx, token.text
-        inner = [c - start for c in cuts if start < c < start + len(word)]
-        pieces = [word[a:b] for a, b in zip([0] + inner, inner + [len(word)])]
-        words.extend(pieces)
-        spaces.extend([False] * (len(pieces) - 1) + [bool(token.whitespace_)])
-    if len(words) == len(doc):
-        return doc
-    return Doc(words, spaces)
-
-
-def _make_doc(text: str, words: Any, path: Path, number: int) -> Doc:
-    """A Doc whose text is ``text``: from the given words when they spell it
-    (spaces between them), else tokenized from the text."""
-    if words is None:
-        return Doc.from_text(text)
-    if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
-        raise CorpusError(path, number, '"words" must be a list of non-empty strings')
-    spaces, pos = [], 0
-    for i, word in enumerate(words):
-        if not text.startswith(word, pos):
-            raise CorpusError(
-                path, number, f"word {i} ({word!r}) is not at offset {pos} of the text"
-            )
-        pos += len(word)
-        gap = len(text[pos:]) - len(text[pos:].lstrip(" "))
-        if gap > 1:
-            return Doc.from_text(text)
-        spaces.append(gap == 1)
-        pos += gap
-    if pos != len(text):
-        raise CorpusError(path, number, "the words do not spell the whole text")
-    return Doc(words, spaces)

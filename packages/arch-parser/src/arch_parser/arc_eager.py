@@ -232,6 +232,12 @@ class ArcEagerBatch:
     def is_done(self) -> bool:
         return len(self.active) == 0
 
+    def focus(self, rows: IntArray) -> None:
+        """Make exactly these (unfinished) states the active ones: the next moves
+        apply to them alone (the oracle cut moves some states ahead this way)."""
+        self.active = numpy.asarray(rows, dtype=numpy.int64)
+        self._context()
+
     # -------------------------------------------------------------- validity
 
     def move_validity(self) -> IntArray:

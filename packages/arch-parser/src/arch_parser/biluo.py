@@ -182,6 +182,12 @@ class BiluoBatch:
     def is_done(self) -> bool:
         return len(self.active) == 0
 
+    def focus(self, rows: IntArray) -> None:
+        """Make exactly these (unfinished) states the active ones: the next moves
+        apply to them alone (the oracle cut moves some states ahead this way)."""
+        self.active = numpy.asarray(rows, dtype=numpy.int64)
+        self._context()
+
     def token_ids(self) -> IntArray:
         B0, B1, E0 = self.B0, self.B1, self.E0
         nF = self.nF

@@ -4,7 +4,8 @@ Both loops keep every state of the batch in one ``ArcEagerBatch`` or
 ``BiluoBatch`` and do one vectorised step for all unfinished states at a time.
 """
 
-from typing import Any, List, Optional, Sequence, Tuple, Union
+import random
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy
 from thinc.api import Model
@@ -70,24 +71,41 @@ def update(
     docs: Sequence[Any],
     golds: Sequence[Optional[Tuple[Any, Any]]],
     sgd: Any,
+    oracle_cut: int = 0,
 ) -> float:
     """One dynamic-oracle training step on a batch; returns the loss (sum of
     squared score gradients, as spaCy reports it). Each state follows the
-    model's own best valid move."""
+    model's own best valid move.
+
+    oracle_cut: spaCy's update_with_oracle_cut_size: 0 trains every doc from its
+        first move to its last; N > 0 draws a length M from [N // 2, 2N) for the
+        update, cuts each doc whose oracle needs more than M moves into segments
+        that start where the oracle stands after 0, M, 2M, ... moves, and trains
+        every state (segment or whole doc) for at most M moves.
+    """
     keep = [i for i, (doc, gold) in enumerate(zip(docs, golds)) if gold is not None and len(doc)]
     if not keep:
         return 0.0
     docs = [docs[i] for i in keep]
     golds = [golds[i] for i in keep]
-    batch = init_batch(system, docs, model)
-    batch.set_gold(golds)
+    max_moves = 0
+    if oracle_cut:
+        max_moves = int(random.uniform(max(oracle_cut // 2, 1), oracle_cut * 2))
+        batch, remap = cut_batch(system, model, docs, golds, max_moves)
+    else:
+        batch = init_batch(system, docs, model)
+        batch.set_gold(golds)
+        remap = None
     step: ParserStepModel
     step, finish = model.begin_update(list(docs))
     unseen = model.attrs["unseen_classes"]
     loss = 0.0
+    n_moves = 0
     with one_blas_thread():
-        while not batch.is_done():
+        while not batch.is_done() and (not max_moves or n_moves < max_moves):
             ids = batch.token_ids()
+            if remap is not None:
+                ids = remap[ids]
             scores, backprop = step.begin_update(ids)
             if isinstance(batch, ArcEagerBatch):
                 move_valid = batch.move_validity()
@@ -104,9 +122,54 @@ def update(
             backprop(d_scores)
             scores[~valid] = -numpy.inf
             batch.apply(scores.argmax(axis=1))
+            n_moves += 1
         finish(None)
     model.finish_update(sgd)
     return loss
+
+
+def cut_batch(
+    system: System,
+    model: AnyModel,
+    docs: Sequence[Any],
+    golds: Sequence[Optional[Tuple[Any, Any]]],
+    max_moves: int,
+) -> Tuple[Batch, Any]:
+    """The states of an oracle-cut update: one per doc whose oracle needs at most
+    ``max_moves`` moves, and one per segment of ``max_moves`` oracle moves of the
+    others, moved along the oracle to the segment's start. Returns the batch (gold
+    set) and the map from its token positions to those of ``docs`` (the step
+    model scores the docs once; a segment reads its doc's rows), with -1 kept.
+    """
+    # A doc of n words needs at least n moves (BILUO: exactly n; arc-eager: about 2n).
+    candidates = [i for i, doc in enumerate(docs) if 2 * len(doc) > max_moves]
+    sequences: Dict[int, List[int]] = {}
+    if candidates:
+        probe = init_batch(system, [docs[i] for i in candidates], model)
+        probe.set_gold([golds[i] for i in candidates])
+        for i, sequence in zip(candidates, oracle_sequence(system, probe)):
+            if len(sequence) > max_moves:
+                sequences[i] = sequence
+    owners: List[int] = []
+    starts: List[int] = []
+    for i in range(len(docs)):
+        n_segments = (len(sequences[i]) - 1) // max_moves + 1 if i in sequences else 1
+        for k in range(n_segments):
+            owners.append(i)
+            starts.append(k * max_moves)
+    batch = init_batch(system, [docs[i] for i in owners], model)
+    batch.set_gold([golds[i] for i in owners])
+    ahead = numpy.array(starts, dtype=numpy.int64)
+    for t in range(int(ahead.max()) if len(ahead) else 0):
+        rows = numpy.flatnonzero(ahead > t)
+        batch.focus(rows)
+        batch.apply(numpy.array([sequences[owners[r]][t] for r in rows.tolist()]))
+    batch.focus(numpy.arange(len(owners)))
+    doc_offsets = numpy.cumsum([0] + [len(doc) for doc in docs])
+    remap = numpy.concatenate(
+        [numpy.arange(len(docs[i])) + doc_offsets[i] for i in owners] + [numpy.array([-1])]
+    ).astype(numpy.int32)
+    return batch, remap
 
 
 def oracle_sequence(system: System, batch: Batch) -> List[List[int]]:

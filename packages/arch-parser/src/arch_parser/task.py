@@ -5,10 +5,12 @@ Registered in the ``arch_tasks`` entry-point group::
     [task]
     @tasks = "arch.parser.v1"     # CoNLL-U in; UAS, LAS, per-label LAS
     min_action_freq = 30
+    update_with_oracle_cut_size = 0
 
     [task]
     @tasks = "arch.ner.v1"        # IOB2/BILUO token files, UNER, JSONL; P/R/F
     strict_iob = false
+    update_with_oracle_cut_size = 0
 
 Both drive a ``spacy.TransitionBasedParser.v1`` model with the numpy runtime of
 this package (arc-eager or BILUO moves, dynamic-oracle training).
@@ -16,13 +18,15 @@ this package (arc-eager or BILUO moves, dynamic-oracle training).
 
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, cast
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, cast
 
 from thinc.api import Model
 
 from arch_tok2vec import CorpusError, Doc, Example, Task
 from arch_tok2vec.conllu import read_conllu
+from arch_tok2vec.validation import check_bool, check_int, check_label
 
+from . import arc_eager, biluo
 from .arc_eager import ROOT, ArcEager, ArcEagerBatch
 from .biluo import BiluoBatch, BiluoSystem, spans_to_biluo
 from .corpora import read_ner
@@ -32,24 +36,39 @@ from .runtime import check_model, parse, update
 AnyModel = Model[Any, Any]
 PUNCT = ("punct", "p")
 
+ARC_EAGER_MOVES = {action: arc_eager.MOVE_NAMES[action] for action in range(5)}
+"""The actions of the arc-eager system (SHIFT, REDUCE, LEFT, RIGHT, BREAK), by name."""
+ARC_EAGER_LABEL_LESS = (arc_eager.SHIFT, arc_eager.REDUCE)
+BILUO_MOVES = {
+    action: biluo.MOVE_NAMES[action]
+    for action in (biluo.BEGIN, biluo.IN, biluo.LAST, biluo.UNIT, biluo.OUT)
+}
+"""The actions of the BILUO system that are classes (MISSING is not), by name."""
+BILUO_LABEL_LESS = (biluo.OUT,)
+BILUO_BLANK_TOO = (biluo.UNIT,)
+"""UNIT holds a label-less "U-" move beside its labelled ones (never valid)."""
+
 
 class ParserTask(Task):
     """Dependency parsing with the arc-eager system.
 
     min_action_freq: Labels seen fewer times in training (per move) are dropped;
         their arcs are learned with the backoff label "dep" (spaCy's default 30).
+    update_with_oracle_cut_size: Training only: cut docs whose oracle needs more
+        moves than about this many into segments, each trained from the state the
+        oracle reaches (spaCy's setting of that name); 0: train whole docs.
     """
 
     name = "parser"
     sample_files = ("arch_parser", "parser-train.conllu", "parser-dev.conllu")
     score_key = "las"
+    metrics = ("las", "uas", "las_no_punct")
 
-    def __init__(self, min_action_freq: int = 30):
-        if isinstance(min_action_freq, bool) or not isinstance(min_action_freq, int):
-            raise ValueError(f"min_action_freq must be an integer, got {min_action_freq!r}")
-        if min_action_freq < 0:
-            raise ValueError(f"min_action_freq must be >= 0, got {min_action_freq}")
-        self.min_action_freq = min_action_freq
+    def __init__(self, min_action_freq: int = 30, update_with_oracle_cut_size: int = 0):
+        self.min_action_freq = check_int("min_action_freq", min_action_freq, minimum=0)
+        self.oracle_cut = check_int(
+            "update_with_oracle_cut_size", update_with_oracle_cut_size, minimum=0
+        )
         self.moves: Optional[ArcEager] = None
         self.root_label = "root"
 
@@ -92,7 +111,7 @@ class ParserTask(Task):
     def update(self, model: AnyModel, examples: Sequence[Example], sgd: Any) -> float:
         moves = self._moves()
         golds = [moves.gold_for(eg.gold["heads"], eg.gold["deps"]) for eg in examples]
-        return update(model, moves, [eg.doc for eg in examples], golds, sgd)
+        return update(model, moves, [eg.doc for eg in examples], golds, sgd, self.oracle_cut)
 
     def _moves(self) -> ArcEager:
         if self.moves is None:
@@ -134,9 +153,14 @@ class ParserTask(Task):
         }
 
     def from_dict(self, data: Dict[str, Any]) -> "ParserTask":
-        self.min_action_freq = int(data["min_action_freq"])
-        self.root_label = data["root_label"]
-        self.moves = ArcEager({int(a): f for a, f in data["moves"].items()})
+        """Restore the settings and the move set; ValueError naming the key if
+        min_action_freq is not an integer >= 0, root_label not a non-empty string or
+        the moves not those of the arc-eager system (``check_moves``)."""
+        min_action_freq = check_int("min_action_freq", data["min_action_freq"], minimum=0)
+        root_label = check_label("root_label", data["root_label"])
+        moves = check_moves(data["moves"], ARC_EAGER_MOVES, label_less=ARC_EAGER_LABEL_LESS)
+        self.min_action_freq, self.root_label = min_action_freq, root_label
+        self.moves = ArcEager(moves)
         return self
 
 
@@ -176,16 +200,21 @@ class NerTask(Task):
 
     strict_iob: Reject an I- tag that does not continue an entity of its type
         (false: it starts a new entity, as conlleval reads it).
+    update_with_oracle_cut_size: Training only: cut docs longer than about this
+        many words into segments, each trained from the state the oracle reaches
+        (spaCy's setting of that name); 0: train whole docs.
     """
 
     name = "ner"
     sample_files = ("arch_parser", "ner-train.iob", "ner-dev.iob")
     score_key = "ents_f"
+    metrics = ("ents_f", "ents_p", "ents_r")
 
-    def __init__(self, strict_iob: bool = False):
-        if not isinstance(strict_iob, bool):
-            raise ValueError(f"strict_iob must be true or false, got {strict_iob!r}")
-        self.strict_iob = strict_iob
+    def __init__(self, strict_iob: bool = False, update_with_oracle_cut_size: int = 0):
+        self.strict_iob = check_bool("strict_iob", strict_iob)
+        self.oracle_cut = check_int(
+            "update_with_oracle_cut_size", update_with_oracle_cut_size, minimum=0
+        )
         self.moves: Optional[BiluoSystem] = None
 
     def read(self, path: Path) -> List[Example]:
@@ -208,7 +237,7 @@ class NerTask(Task):
     def update(self, model: AnyModel, examples: Sequence[Example], sgd: Any) -> float:
         moves = self._moves()
         golds = [moves.gold_for(spans_to_biluo(len(eg.doc), eg.gold["spans"])) for eg in examples]
-        return update(model, moves, [eg.doc for eg in examples], golds, sgd)
+        return update(model, moves, [eg.doc for eg in examples], golds, sgd, self.oracle_cut)
 
     def predict(self, model: AnyModel, docs: Sequence[Any]) -> List[List[Tuple[int, int, str]]]:
         moves = self._moves()
@@ -225,13 +254,93 @@ class NerTask(Task):
     def score(self, examples: Sequence[Example], predictions: Sequence[Any]) -> Dict[str, Any]:
         return score_ents([eg.gold["spans"] for eg in examples], predictions)
 
+    def check(self, examples: Sequence[Example], path: Path) -> None:
+        """Refuse entity labels training never saw (the model cannot predict them,
+        so scoring them would only measure their absence): CorpusError naming
+        the file, the line of the first one and every such label."""
+        if self.moves is None:
+            return
+        known = set(self.moves.label_names)
+        unseen: Counter = Counter()
+        first_line = 0
+        for eg in examples:
+            for _, _, label in eg.gold["spans"]:
+                if label not in known:
+                    if not unseen:
+                        first_line = int(eg.gold.get("line") or 0)
+                    unseen[label] += 1
+        if unseen:
+            listed = ", ".join(f"{label!r} ({n})" for label, n in sorted(unseen.items()))
+            raise CorpusError(
+                path,
+                first_line,
+                f"entity labels the model never saw in training: {listed}; "
+                f"it knows {', '.join(sorted(known)) or 'no labels'}",
+            )
+
     def to_dict(self) -> Dict[str, Any]:
         return {"strict_iob": self.strict_iob, "moves": self._moves().to_dict()}
 
     def from_dict(self, data: Dict[str, Any]) -> "NerTask":
-        self.strict_iob = bool(data["strict_iob"])
-        self.moves = BiluoSystem({int(a): f for a, f in data["moves"].items()})
+        """Restore the setting and the move set; ValueError naming the key if
+        strict_iob is not a boolean or the moves not those of the BILUO system
+        (``check_moves``)."""
+        strict_iob = check_bool("strict_iob", data["strict_iob"])
+        moves = check_moves(
+            data["moves"], BILUO_MOVES, label_less=BILUO_LABEL_LESS, blank_too=BILUO_BLANK_TOO
+        )
+        self.strict_iob = strict_iob
+        self.moves = BiluoSystem(moves)
         return self
+
+
+def check_moves(
+    value: Any,
+    actions: Mapping[int, str],
+    label_less: Sequence[int] = (),
+    blank_too: Sequence[int] = (),
+) -> Dict[int, Dict[str, int]]:
+    """A saved move set, ``{"action id": {label: frequency}}`` as ``to_dict`` writes
+    it, checked and keyed by int: ValueError naming the key ("moves" or
+    "moves.<action id>") unless it holds exactly the system's actions, each with
+    integer frequencies of string labels, "" alone for an action without labels, and
+    non-empty labels for the others. (Without SHIFT or REDUCE, a state can have no
+    valid move: the parser then applies an invalid one and fails at prediction time.)
+
+    value: What task.json holds under "moves".
+    actions: The system's actions, {action id: move name}.
+    label_less: The actions that take no label.
+    blank_too: The labelled actions that may also hold the label "".
+    """
+    listed = ", ".join(f"{action} ({name})" for action, name in actions.items())
+    if not isinstance(value, dict):
+        raise ValueError(f"moves must be an object of actions {listed}, got {value!r:.60}")
+    if set(value) != {str(action) for action in actions}:
+        got = sorted(map(str, value))
+        raise ValueError(f"moves must hold exactly the actions {listed}, got {got!r:.200}")
+    moves: Dict[int, Dict[str, int]] = {}
+    for action, name in actions.items():
+        labels = value[str(action)]
+        where = f"moves.{action} ({name})"
+        if not isinstance(labels, dict):
+            raise ValueError(f"{where} must be an object of label frequencies")
+        for label, freq in labels.items():
+            if not isinstance(label, str):
+                raise ValueError(f"{where}: a label must be a string, got {label!r:.60}")
+            if isinstance(freq, bool) or not isinstance(freq, int):
+                raise ValueError(
+                    f"{where}: the frequency of {label!r:.60} must be an integer, got {freq!r:.60}"
+                )
+        if action in label_less:
+            if list(labels) != [""]:
+                raise ValueError(
+                    f'{where} takes no label: it must be {{"": frequency}}, got the labels '
+                    f"{sorted(labels)!r:.200}"
+                )
+        elif "" in labels and action not in blank_too:
+            raise ValueError(f"{where} has an empty label; its labels must be non-empty")
+        moves[action] = dict(labels)
+    return moves
 
 
 def score_ents(
@@ -268,19 +377,25 @@ def score_ents(
     }
 
 
-def parser_task(min_action_freq: int = 30) -> ParserTask:
+def parser_task(min_action_freq: int = 30, update_with_oracle_cut_size: int = 0) -> ParserTask:
     """The dependency-parsing task (see ParserTask).
 
     min_action_freq: Labels seen fewer times in training (per move) are dropped;
         their arcs are learned with the backoff label "dep" (spaCy's default 30).
+    update_with_oracle_cut_size: Training only: cut docs whose oracle needs more
+        moves than about this many into segments, each trained from the state the
+        oracle reaches (spaCy's setting of that name); 0: train whole docs.
     """
-    return ParserTask(min_action_freq)
+    return ParserTask(min_action_freq, update_with_oracle_cut_size)
 
 
-def ner_task(strict_iob: bool = False) -> NerTask:
+def ner_task(strict_iob: bool = False, update_with_oracle_cut_size: int = 0) -> NerTask:
     """The named-entity task (see NerTask).
 
     strict_iob: Reject an I- tag that does not continue an entity of its type
         (false: it starts a new entity, as conlleval reads it).
+    update_with_oracle_cut_size: Training only: cut docs longer than about this
+        many words into segments, each trained from the state the oracle reaches
+        (spaCy's setting of that name); 0: train whole docs.
     """
-    return NerTask(strict_iob)
+    return NerTask(strict_iob, update_with_oracle_cut_size)

@@ -15,6 +15,7 @@ from thinc.api import Model
 
 from arch_tok2vec import CorpusError, Doc, Example, Task
 from arch_tok2vec.conllu import read_conllu
+from arch_tok2vec.validation import check_choice, check_labels
 
 COLUMNS = ("upos", "xpos")
 
@@ -28,11 +29,10 @@ class TaggerTask(Task):
     name = "tagger"
     sample_files = ("arch_tagger", "train.conllu", "dev.conllu")
     score_key = "tag_acc"
+    metrics = ("tag_acc",)
 
     def __init__(self, column: str = "upos"):
-        if column not in COLUMNS:
-            raise ValueError(f"column must be one of {', '.join(COLUMNS)}, got {column!r}")
-        self.column = column
+        self.column = check_choice("column", column, COLUMNS)
         self.labels: List[str] = []
 
     def read(self, path: Path) -> List[Example]:
@@ -103,8 +103,10 @@ class TaggerTask(Task):
         return {"column": self.column, "labels": self.labels}
 
     def from_dict(self, data: Dict[str, Any]) -> "TaggerTask":
-        self.column = data["column"]
-        self.labels = list(data["labels"])
+        """Restore the column and the labels; ValueError naming the key if the column
+        is not one of COLUMNS or the labels are not distinct non-empty strings."""
+        self.column = check_choice("column", data["column"], COLUMNS)
+        self.labels = check_labels("labels", data["labels"])
         return self
 
 

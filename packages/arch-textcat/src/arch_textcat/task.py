@@ -12,12 +12,17 @@ Corpora, chosen by file suffix:
 - ``.csv``: rows ``text,label`` (a first row ``text,<name>`` is a header);
 - ``.json``: NLU++ files, a list of ``{"text": ..., "intents": [...]}`` (no intents: no label).
 A path may list several files separated by commas, each possibly a glob pattern
-(``fold[0-9].json,fold1[0-5].json``).
+(``fold[0-9].json,fold1[0-5].json``). Files may start with a UTF-8 byte-order mark
+(Excel writes one) and use CRLF line ends; a malformed record or invalid UTF-8
+raises ``CorpusError`` naming the file and line (for NLU++, the line where the
+example starts).
 """
 
 import csv
 import glob
 import json
+import numbers
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -25,6 +30,14 @@ import numpy
 from thinc.api import Model
 
 from arch_tok2vec import CorpusError, Doc, Example, Task
+from arch_tok2vec.corpus_io import (
+    line_at,
+    line_finder,
+    read_jsonl,
+    read_lines,
+    read_text,
+)
+from arch_tok2vec.validation import check_bool, check_labels
 
 
 class TextcatTask(Task):
@@ -37,12 +50,11 @@ class TextcatTask(Task):
     name = "textcat"
     sample_files = ("arch_textcat", "train.jsonl", "dev.jsonl")
     score_key = "macro_f"
+    metrics = ("accuracy", "macro_f", "micro_f", "macro_auc")
 
     def __init__(self, exclusive_classes: bool = True, threshold: float = 0.5):
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
         self.exclusive = bool(exclusive_classes)
-        self.threshold = float(threshold)
+        self.threshold = _check_threshold(threshold)
         self.labels: List[str] = []
 
     # -- corpora -------------------------------------------------------------
@@ -76,6 +88,14 @@ class TextcatTask(Task):
                 f" ({', '.join(positive) or 'none'}); set exclusive_classes = false for "
                 "multi-label data",
             )
+
+    def stratum(self, example: Example) -> Optional[str]:
+        """Exclusive classes: the text's label (a held-out dev set keeps every
+        label's share); multi-label: None (a plain random split)."""
+        if not self.exclusive:
+            return None
+        cats = example.gold["cats"]
+        return max(sorted(cats), key=lambda label: cats[label]) if cats else None
 
     def check(self, examples: Sequence[Example], path: Path) -> None:
         known = set(self.labels)
@@ -162,9 +182,19 @@ class TextcatTask(Task):
         }
 
     def from_dict(self, data: Dict[str, Any]) -> "TextcatTask":
-        self.labels = list(data["labels"])
-        self.exclusive = bool(data["exclusive_classes"])
-        self.threshold = float(data["threshold"])
+        """Restore the labels and settings; ValueError naming the key if the labels
+        are not distinct non-empty strings (at least 2 for exclusive classes),
+        exclusive_classes is not a boolean or the threshold not strictly between 0
+        and 1."""
+        labels = check_labels("labels", data["labels"])
+        exclusive = check_bool("exclusive_classes", data["exclusive_classes"])
+        if exclusive and len(labels) < 2:
+            raise ValueError(
+                f"labels must hold at least 2 labels when exclusive_classes is true, got "
+                f"{len(labels)}"
+            )
+        threshold = _check_threshold(data["threshold"])
+        self.labels, self.exclusive, self.threshold = labels, exclusive, threshold
         return self
 
 
@@ -175,6 +205,13 @@ def textcat_task(exclusive_classes: bool = True, threshold: float = 0.5) -> Text
     threshold: In multi-label mode, the score from which a label counts as predicted.
     """
     return TextcatTask(exclusive_classes, threshold)
+
+
+def _check_threshold(value: Any) -> float:
+    """A threshold strictly between 0 and 1 (ValueError naming the setting)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < 1:
+        raise ValueError(f"threshold must be between 0 and 1, got {value!r}")
+    return float(value)
 
 
 def _error(gold: Dict[str, Any], message: str) -> CorpusError:
@@ -226,30 +263,23 @@ Record = Tuple[str, Dict[str, float], int, int]
 
 def _read_jsonl(path: Path) -> List[Record]:
     records: List[Record] = []
-    with path.open(encoding="utf8") as file:
-        for number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise CorpusError(path, number, f"invalid JSON: {err.msg}") from None
-            if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-                raise CorpusError(path, number, 'each line needs a "text" string')
-            cats = data.get("cats")
-            if not isinstance(cats, dict):
-                raise CorpusError(path, number, 'each line needs a "cats" object')
-            for label, value in cats.items():
-                if (
-                    isinstance(value, bool)
-                    or not isinstance(value, (int, float))
-                    or not 0 <= value <= 1
-                ):
-                    raise CorpusError(
-                        path, number, f"cats[{label!r}] must be 0 or 1, got {value!r}"
-                    )
-            cats = {k: float(v) for k, v in cats.items()}
-            records.append((data["text"], cats, number, len(records) + 1))
+    for number, data in read_jsonl(path):
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+            raise CorpusError(path, number, 'each line needs a "text" string')
+        cats = data.get("cats")
+        if not isinstance(cats, dict):
+            raise CorpusError(path, number, 'each line needs a "cats" object')
+        for label, value in cats.items():
+            if not label.strip():
+                raise CorpusError(path, number, "empty label in cats")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value <= 1
+            ):
+                raise CorpusError(path, number, f"cats[{label!r}] must be 0 or 1, got {value!r}")
+        cats = {k: float(v) for k, v in cats.items()}
+        records.append((data["text"], cats, number, len(records) + 1))
     if not records:
         raise CorpusError(path, 0, "the corpus is empty")
     return records
@@ -257,36 +287,80 @@ def _read_jsonl(path: Path) -> List[Record]:
 
 def _read_csv(path: Path) -> List[Record]:
     records: List[Record] = []
-    with path.open(encoding="utf8", newline="") as file:
-        for number, row in enumerate(csv.reader(file), 1):
-            if not row or not "".join(row).strip():
+    lines = (line for _, line in read_lines(path, keepends=True))
+    # strict: a stray quote is an error, not a field that swallows the rows after it
+    reader = csv.reader(lines, strict=True)
+    seen_row = False
+    while True:
+        number = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            raise CorpusError(path, reader.line_num, f"bad CSV: {err}") from None
+        if not row or not "".join(row).strip():
+            continue
+        if not seen_row:
+            seen_row = True
+            if row[0].strip().lower() == "text":
                 continue
-            if number == 1 and row[0].strip().lower() == "text":
-                continue
-            if len(row) != 2 or not row[1].strip():
-                raise CorpusError(path, number, f"expected 2 columns text,label, found {len(row)}")
-            records.append((row[0], {row[1].strip(): 1.0}, number, len(records) + 1))
+        if len(row) != 2:
+            raise CorpusError(path, number, f"expected 2 columns text,label, found {len(row)}")
+        if not row[1].strip():
+            raise CorpusError(path, number, "empty label")
+        records.append((row[0], {row[1].strip(): 1.0}, number, len(records) + 1))
     if not records:
         raise CorpusError(path, 0, "the corpus is empty")
     return _with_all_labels(records)
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 
 def _read_nlupp(path: Path) -> List[Record]:
+    text = read_text(path)
     try:
-        data = json.loads(path.read_text(encoding="utf8"))
+        data = json.loads(text)
     except json.JSONDecodeError as err:
-        raise CorpusError(path, err.lineno, f"invalid JSON: {err.msg}") from None
+        raise CorpusError(path, line_at(text, err.pos), f"invalid JSON: {err.msg}") from None
+    except (ValueError, RecursionError) as err:
+        raise CorpusError(path, 1, f"invalid JSON: {err}") from None
     if not isinstance(data, list):
         raise CorpusError(path, 1, "expected a JSON list of examples")
     records: List[Record] = []
-    for i, item in enumerate(data):
+    for i, (item, line) in enumerate(zip(data, _item_lines(text))):
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-            raise CorpusError(path, 0, f'example {i + 1}: needs a "text" string')
+            raise CorpusError(path, line, f'example {i + 1}: needs a "text" string')
         intents = item.get("intents", [])
-        records.append((item["text"], {intent: 1.0 for intent in intents}, 0, i + 1))
+        if not isinstance(intents, list) or not all(
+            isinstance(intent, str) and intent.strip() for intent in intents
+        ):
+            raise CorpusError(
+                path, line, f'example {i + 1}: "intents" must be a list of non-empty strings'
+            )
+        records.append((item["text"], {intent: 1.0 for intent in intents}, line, i + 1))
     if not records:
         raise CorpusError(path, 0, "the corpus is empty")
     return _with_all_labels(records)
+
+
+def _item_lines(text: str) -> List[int]:
+    """The line where each item of a JSON list starts (``text`` is valid JSON
+    holding a list)."""
+    decoder = json.JSONDecoder()
+    find_line = line_finder(text)
+    pos = _JSON_SPACE.match(text).end() + 1  # type: ignore[union-attr]
+    lines: List[int] = []
+    while True:
+        pos = _JSON_SPACE.match(text, pos).end()  # type: ignore[union-attr]
+        if text[pos] == "]":
+            return lines
+        lines.append(find_line(pos))
+        _, pos = decoder.raw_decode(text, pos)
+        pos = _JSON_SPACE.match(text, pos).end()  # type: ignore[union-attr]
+        if text[pos] == ",":
+            pos += 1
 
 
 def _with_all_labels(records: List[Record]) -> List[Record]:

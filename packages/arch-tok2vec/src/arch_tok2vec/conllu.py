@@ -2,8 +2,11 @@
 
 It yields one ``Sentence`` per block of token lines. Syntactic words are kept;
 multi-word token ranges (``3-4``) only contribute their SpaceAfter, and empty
-nodes (``8.1``) are skipped. Any malformed line raises ``CorpusError`` naming the
-file and the line, so no bad data is silently dropped.
+nodes (``8.1``, enhanced dependencies only) are skipped, counted, and reported
+in one ``CorpusWarning`` per file. Lines are read with ``corpus_io.read_lines``
+(a BOM and CRLF line ends are fine). Any malformed line, and invalid UTF-8,
+raises ``CorpusError`` naming the file and the line, so no bad data is silently
+dropped.
 """
 
 import re
@@ -11,11 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, List, Optional, Union
 
+from .corpus_io import read_lines, warn_skipped
 from .task import CorpusError
 
-_RANGE = re.compile(r"^[1-9][0-9]*-[1-9][0-9]*$")
-_EMPTY = re.compile(r"^[0-9]+\.[1-9][0-9]*$")
-_WORD = re.compile(r"^[1-9][0-9]*$")
+_RANGE = re.compile(r"[1-9][0-9]*-[1-9][0-9]*")
+_EMPTY = re.compile(r"[0-9]+\.[1-9][0-9]*")
+_WORD = re.compile(r"[1-9][0-9]*")
+_HEAD = re.compile(r"[0-9]+")
 
 
 @dataclass
@@ -49,70 +54,82 @@ def read_conllu(path: Union[str, Path]) -> Iterator[Sentence]:
     sentence = Sentence()
     range_end = 0
     range_space = True
+    range_line = 0
     n_sentences = 0
-    with path.open(encoding="utf8") as file:
-        for number, raw in enumerate(file, 1):
-            line = raw.rstrip("\n").rstrip("\r")
-            if not line.strip():
-                if sentence.words:
-                    n_sentences += 1
-                    yield sentence
-                elif sentence.line and not sentence.words:
-                    raise CorpusError(path, number, "sentence has comments but no words")
-                sentence = Sentence()
-                range_end = 0
-                continue
-            if not sentence.line:
-                sentence.line = number
-            if line.startswith("#"):
-                key, _, value = line[1:].partition("=")
-                if key.strip() == "sent_id":
-                    sentence.sent_id = value.strip()
-                elif key.strip() == "text":
-                    sentence.text = value.strip()
-                continue
-            columns = line.split("\t")
-            if len(columns) != 10:
-                raise CorpusError(
-                    path, number, f"expected 10 tab-separated columns, found {len(columns)}"
-                )
-            token_id = columns[0]
-            if _RANGE.match(token_id):
-                start, end = map(int, token_id.split("-"))
-                if end < start or start != len(sentence.words) + 1:
-                    raise CorpusError(path, number, f"bad multi-word token range {token_id!r}")
-                range_end = end
-                range_space = "SpaceAfter=No" not in columns[9].split("|")
-                continue
-            if _EMPTY.match(token_id):
-                continue
-            if not _WORD.match(token_id):
-                raise CorpusError(path, number, f"bad token id {token_id!r}")
-            if int(token_id) != len(sentence.words) + 1:
-                raise CorpusError(
-                    path,
-                    number,
-                    f"token id {token_id} out of order (expected {len(sentence.words) + 1})",
-                )
-            form, lemma, upos, xpos, feats, head, deprel = columns[1:8]
-            if not form:
-                raise CorpusError(path, number, "empty FORM")
-            if head == "_":
-                head_value: Optional[int] = None
-            elif head.isdigit():
-                head_value = int(head)
-            else:
-                raise CorpusError(path, number, f"HEAD must be a number or _, got {head!r}")
-            index = int(token_id)
-            if range_end and index <= range_end:
-                space = range_space if index == range_end else False
-            else:
-                space = "SpaceAfter=No" not in columns[9].split("|")
-            sentence.words.append(
-                Word(form, lemma, upos, xpos, feats, head_value, deprel, space, number)
+    n_empty_nodes = 0
+    for number, line in read_lines(path):
+        if not line.strip():
+            if sentence.line:
+                _check_end(path, sentence, range_end, range_line)
+                n_sentences += 1
+                yield sentence
+            sentence = Sentence()
+            range_end = 0
+            continue
+        if not sentence.line:
+            sentence.line = number
+        if line.startswith("#"):
+            key, _, value = line[1:].partition("=")
+            if key.strip() == "sent_id":
+                sentence.sent_id = value.strip()
+            elif key.strip() == "text":
+                sentence.text = value.strip()
+            continue
+        columns = line.split("\t")
+        if len(columns) != 10:
+            raise CorpusError(
+                path, number, f"expected 10 tab-separated columns, found {len(columns)}"
             )
-        if sentence.words:
-            n_sentences += 1
-            yield sentence
+        token_id = columns[0]
+        if _RANGE.fullmatch(token_id):
+            start, end = map(int, token_id.split("-"))
+            if end < start or start != len(sentence.words) + 1 or range_end >= start:
+                raise CorpusError(path, number, f"bad multi-word token range {token_id!r}")
+            range_end, range_line = end, number
+            range_space = "SpaceAfter=No" not in columns[9].split("|")
+            continue
+        if _EMPTY.fullmatch(token_id):
+            n_empty_nodes += 1
+            continue
+        if not _WORD.fullmatch(token_id):
+            raise CorpusError(path, number, f"bad token id {token_id!r}")
+        if int(token_id) != len(sentence.words) + 1:
+            raise CorpusError(
+                path,
+                number,
+                f"token id {token_id} out of order (expected {len(sentence.words) + 1})",
+            )
+        form, lemma, upos, xpos, feats, head, deprel = columns[1:8]
+        if not form.strip():
+            raise CorpusError(path, number, "empty FORM")
+        if head == "_":
+            head_value: Optional[int] = None
+        elif _HEAD.fullmatch(head):
+            head_value = int(head)
+        else:
+            raise CorpusError(path, number, f"HEAD must be a number or _, got {head!r}")
+        index = int(token_id)
+        if range_end and index <= range_end:
+            space = range_space if index == range_end else False
+        else:
+            space = "SpaceAfter=No" not in columns[9].split("|")
+        sentence.words.append(
+            Word(form, lemma, upos, xpos, feats, head_value, deprel, space, number)
+        )
+    if sentence.line:
+        _check_end(path, sentence, range_end, range_line)
+        n_sentences += 1
+        yield sentence
     if not n_sentences:
         raise CorpusError(path, 0, "no sentences found (empty or only comments)")
+    warn_skipped(path, n_empty_nodes, "empty nodes (8.1-style enhanced-dependency words)")
+
+
+def _check_end(path: Path, sentence: Sentence, range_end: int, range_line: int) -> None:
+    """Refuse a sentence that has comments alone or ends inside a multi-word token."""
+    if not sentence.words:
+        raise CorpusError(path, sentence.line, "sentence has comments but no words")
+    if range_end > len(sentence.words):
+        raise CorpusError(
+            path, range_line, f"multi-word token ends at word {range_end}, after the sentence"
+        )

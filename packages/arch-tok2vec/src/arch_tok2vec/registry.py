@@ -7,10 +7,13 @@ importing a module of ours: installing the distribution is what makes its names
 resolvable.
 """
 
-from typing import Any, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Sequence
 
 import catalogue
 from thinc.api import registry as thinc_registry
+
+from .families import UnknownNameError, registry_names
+from .suggest import did_you_mean
 
 
 class _Registry(catalogue.Registry):
@@ -40,15 +43,35 @@ class registry(thinc_registry):
     """thinc's registry plus spaCy's model registries and arch's own.
 
     ``registry.resolve(config)`` builds every ``@architectures``, ``@layers``,
-    ``@assets``, ``@misc`` and ``@span_getters`` block of a config.
+    ``@assets``, ``@misc``, ``@span_getters`` and ``@batchers`` block of a config.
     """
 
     architectures = _Registry(("spacy", "architectures"), "arch_architectures")
     assets = catalogue.create("spacy", "assets", entry_points=True)
     misc = catalogue.create("spacy", "misc", entry_points=True)
     span_getters = _Registry(("spacy", "span_getters"), "arch_span_getters")
+    batchers = _Registry(("spacy", "batchers"), "arch_batchers")
     tasks = catalogue.create("arch", "tasks", entry_points=True)
     readers = catalogue.create("arch", "readers", entry_points=True)
+
+    @classmethod
+    def get(cls, registry_name: str, func_name: str) -> Callable:
+        """The function registered as ``func_name`` in ``registry_name``; an unknown
+        name raises ``catalogue.RegistryError`` saying which distribution provides
+        it or which registered names are close (instead of listing every name).
+
+        registry_name: The registry ("architectures", "layers", "tasks", ...).
+        func_name: The registered name.
+        """
+        if not isinstance(getattr(cls, registry_name, None), catalogue.Registry):
+            raise catalogue.RegistryError(
+                f"there is no registry {registry_name!r} (@{registry_name})."
+                + did_you_mean(registry_name, registry_names())
+            )
+        try:
+            return super().get(registry_name, func_name)
+        except catalogue.RegistryError:
+            raise UnknownNameError(registry_name, func_name) from None
 
 
 REGISTRY_GROUPS = {
@@ -56,6 +79,7 @@ REGISTRY_GROUPS = {
     "assets": "spacy_assets",
     "misc": "spacy_misc",
     "span_getters": "spacy_span_getters",
+    "batchers": "spacy_batchers",
     "layers": "thinc_layers",
     "tasks": "arch_tasks",
     "readers": "arch_readers",
@@ -66,6 +90,7 @@ REGISTRY_GROUPS = {
 ARCH_ONLY_GROUPS = {
     "architectures": "arch_architectures",
     "span_getters": "arch_span_getters",
+    "batchers": "arch_batchers",
 }
 """Registries that also read a group spaCy does not: for names we provide that
 are not drop-ins for a spaCy plugin's function of the same name."""

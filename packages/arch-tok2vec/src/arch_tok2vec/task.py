@@ -9,7 +9,7 @@ in the config's ``[task]`` block and drives it with the shared loop in
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple
 
 from thinc.api import Model
 
@@ -24,6 +24,11 @@ class CorpusError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+class CorpusWarning(UserWarning):
+    """A reader skipped part of a corpus on purpose; the message names the file
+    and how much was skipped."""
+
+
 @dataclass
 class Example:
     """A Doc with its gold annotation (the shape of ``gold`` is the task's)."""
@@ -35,11 +40,14 @@ class Example:
 class Task:
     """Base class of the training tasks. Subclasses fill in the methods.
 
-    ``score_key`` names the metric that selects the best model.
+    ``score_key`` names the metric that selects the best model by default;
+    ``metrics`` lists every score ``score`` returns that may select it
+    (``[training] score_weights`` may weight any of them).
     """
 
     name: str = "task"
     score_key: str = "score"
+    metrics: Tuple[str, ...] = ()
     # The embedded sample corpus: (package, train file, dev file) in <package>/sample/.
     sample_files: Tuple[str, str, str] = ("", "", "")
 
@@ -87,6 +95,12 @@ class Task:
         """Metrics of predictions against gold; must include ``score_key``."""
         raise NotImplementedError
 
+    def stratum(self, example: Example) -> Optional[Hashable]:
+        """The class of a training example that ``[training] dev_fraction`` keeps
+        in proportion when it holds out a dev set (e.g. the label of an exclusive
+        text classifier); None: no class (a plain random split)."""
+        return None
+
     def check(self, examples: Sequence[Example], path: Path) -> None:
         """Check examples read for evaluation against what the task learned
         (e.g. unknown labels); raise CorpusError naming the file."""
@@ -96,8 +110,27 @@ class Task:
         return {}
 
     def from_dict(self, data: Dict[str, Any]) -> "Task":
-        """Restore what ``to_dict`` saved."""
+        """Restore what ``to_dict`` saved. ``arch_tok2vec.load`` then checks that
+        ``to_dict()`` gives back every value read (same JSON types), so a value the
+        task would misread (e.g. "false" for a boolean) is refused, naming the key."""
         return self
+
+    def write_files(self, folder: Path) -> None:
+        """Write files of the task's own into a model folder being saved, beside
+        task.json: for data too large for JSON (e.g. a table to memory-map). Plain
+        names only (no subfolders, no leading dot, not the names of the pipeline's
+        files). Each file is checksummed in the folder's manifest and verified on
+        load. Default: none.
+
+        folder: The new model folder, not yet in place.
+        """
+
+    def read_files(self, folder: Path) -> None:
+        """Read the files ``write_files`` wrote, after ``from_dict``, from a model
+        folder whose files have been verified. Default: nothing.
+
+        folder: The model folder being loaded.
+        """
 
     def annotate(self, docs: Iterable[Any], predictions: Iterable[Any]) -> None:
         """Set predictions on the docs (optional)."""

@@ -21,8 +21,16 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from machine import describe, summary
+
 HERE = Path(__file__).resolve().parent
-SPEED_SCRIPTS = ["bench_models.py", "bench_parser.py", "bench_kb.py", "footprint.py"]
+SPEED_SCRIPTS = [
+    "bench_models.py",
+    "bench_spacy.py",
+    "bench_parser.py",
+    "bench_kb.py",
+    "footprint.py",
+]
 ACCURACY_PREFIX = "accuracy_"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
@@ -80,8 +88,10 @@ def markdown(results: List[Dict[str, Any]], meta: Dict[str, Any]) -> str:
     lines = [
         f"# Benchmarks ({meta['date']})",
         "",
-        f"{meta['machine']}; Python {meta['python']}; one thread; "
-        f"{'quick run' if meta['quick'] else 'full run'}. Ratio = ours / spaCy "
+        f"Machine: {summary(meta['machine'])}.",
+        "",
+        f"One thread; {'quick run' if meta['quick'] else 'full run'}"
+        f"{'; ' + meta['conditions'] if meta.get('conditions') else ''}. Ratio = ours / spaCy "
         "(higher is better for rates, lower for times and sizes as noted).",
         "",
         "| group | benchmark | unit | ours | spaCy | ratio | peak MB | notes |",
@@ -99,7 +109,40 @@ def markdown(results: List[Dict[str, Any]], meta: Dict[str, Any]) -> str:
             r.get("notes", ""),
         ]
         lines.append("| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |")
+    lines += arithmetic_table(results)
     return "\n".join(lines) + "\n"
+
+
+def arithmetic_table(results: List[Dict[str, Any]]) -> List[str]:
+    """Where the time goes: each side's GFLOP/s and share of the gemm peak, and
+    its matrix products timed alone (bench/flops.py)."""
+    rows = [r for r in results if r.get("arithmetic")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## Arithmetic",
+        "",
+        "GFLOP/s of the whole model (its matrix products' FLOPs over the measured time), "
+        "its share of the single-thread float32 gemm peak measured in the same process, "
+        "the GFLOP/s of the same products timed alone on each side's kernels (numpy's "
+        "BLAS for ours, blis for spaCy's), and the share of each side's time spent "
+        "outside them. Training counts three products per layer.",
+        "",
+        "| benchmark | MFLOP/word | peak GFLOP/s | ours GFLOP/s (share of peak) | "
+        "ours products GFLOP/s, time outside | spaCy GFLOP/s (share of peak) | "
+        "spaCy products GFLOP/s, time outside |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        a = r["arithmetic"]
+        cells = [r["name"], f"{a['mflop_per_word']:.2f}", f"{a['gemm_peak_gflops']:.0f}"]
+        for side in ("ours", "spacy"):
+            s = a[side]
+            cells.append(f"{s['gflops']:.1f} ({s['share_of_peak']:.0%})")
+            cells.append(f"{s['products_gflops']:.0f}, {s['outside_products']:.0%}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def chart(results: List[Dict[str, Any]], path: Path) -> None:
@@ -134,6 +177,9 @@ def main() -> None:
     parser.add_argument("--only", action="append", default=[], help="script or script:case")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--prefix", default=None, help="file name stem (latest / accuracy)")
+    parser.add_argument(
+        "--conditions", default="", help="how the machine was loaded, for the table header"
+    )
     args = parser.parse_args()
     if args.accuracy:
         scripts = sorted(HERE.glob(f"{ACCURACY_PREFIX}*.py"))
@@ -153,9 +199,10 @@ def main() -> None:
             results.extend(run_case(script, case, args.quick))
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": f"{platform.machine()} {platform.processor()} {os.cpu_count()} cores",
+        "machine": describe(peak=True),
         "python": platform.python_version(),
         "quick": args.quick,
+        "conditions": args.conditions or load_note(),
         "seconds": round(time.perf_counter() - started, 1),
         "versions": versions(),
     }
@@ -168,6 +215,15 @@ def main() -> None:
     if not args.accuracy:
         chart(results, args.out / f"{prefix}.png")
     print(f"wrote {args.out / prefix}.json/.md in {meta['seconds']:.0f} s")
+
+
+def load_note() -> str:
+    """The machine's load average when the run ended (other processes share it)."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return ""
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min) at the end"
 
 
 def versions() -> Dict[str, Optional[str]]:

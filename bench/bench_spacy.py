@@ -230,7 +230,7 @@ def _gum(max_words: int) -> Dict[str, Any]:
             break
     aliases: Dict[str, Dict[str, int]] = {}
     with (folder / "aliases_train.tsv").open(encoding="utf8", newline="") as file:
-        for row in csv.DictReader(file, delimiter="\t"):
+        for row in csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE):
             counts = aliases.setdefault(row["alias"], {})
             counts[row["wikidata_id"]] = counts.get(row["wikidata_id"], 0) + int(
                 row["count_in_train"]
@@ -377,12 +377,14 @@ def _build_pipeline(kind: str, data: Dict[str, Any], folder: Path) -> None:
             # patterns of the KB's aliases
             nlp.add_pipe("sentencizer")
             ruler = nlp.add_pipe("entity_ruler")
-            ruler.add_patterns([{"label": "ENT", "pattern": a} for a in data["aliases"]])
         pipe = nlp.add_pipe(spec["factory"], config=spec["config"])
         if kind == "entity_linker":
             pipe.set_kb(lambda vocab: _knowledge_base(vocab, data["aliases"]))
         examples = _examples(nlp, kind, data["gold"][:2000])
         nlp.initialize(lambda: examples)
+        if kind == "entity_linker":
+            # after initialize, which empties the entity ruler
+            ruler.add_patterns([{"label": "ENT", "pattern": a} for a in data["aliases"]])
         rng = numpy.random.default_rng(0)
         for _, pipe in nlp.pipeline:
             if not hasattr(pipe, "model"):

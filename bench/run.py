@@ -1,6 +1,7 @@
 """Run benchmark scripts, each case in a fresh process, and write the report.
 
     python bench/run.py [--quick] [--only NAME ...] [--out bench/results] [--prefix latest]
+    python bench/run.py --only bench_apply --merge   # re-run some cases into the table
     python bench/run.py --accuracy      # the accuracy_*.py scripts instead
 
 Each script follows the contract of ``common.main``: ``--list`` prints its
@@ -94,6 +95,12 @@ def markdown(results: List[Dict[str, Any]], meta: Dict[str, Any]) -> str:
         f"{'; ' + meta['conditions'] if meta.get('conditions') else ''}. Ratio = ours / spaCy "
         "(higher is better for rates, lower for times and sizes as noted).",
         "",
+        *[
+            f"Re-run on {u['date']} ({u['conditions'] or 'load not recorded'}): "
+            + ", ".join(u["cases"])
+            + ".\n"
+            for u in meta.get("updates", [])
+        ],
         "| group | benchmark | unit | ours | spaCy | ratio | peak MB | notes |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -180,6 +187,12 @@ def main() -> None:
     parser.add_argument(
         "--conditions", default="", help="how the machine was loaded, for the table header"
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="replace only the re-run cases' rows of the existing <prefix>.json (the table "
+        "lists the cases re-run and when)",
+    )
     args = parser.parse_args()
     if args.accuracy:
         scripts = sorted(HERE.glob(f"{ACCURACY_PREFIX}*.py"))
@@ -197,6 +210,8 @@ def main() -> None:
             ):
                 continue
             results.extend(run_case(script, case, args.quick))
+    if not results:
+        raise SystemExit(f"no case matched --only {' '.join(args.only)} (SCRIPT_STEM[:CASE])")
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": describe(peak=True),
@@ -206,6 +221,8 @@ def main() -> None:
         "seconds": round(time.perf_counter() - started, 1),
         "versions": versions(),
     }
+    if args.merge:
+        results, meta = merged(args.out / f"{prefix}.json", results, meta)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{prefix}.json").write_text(
         json.dumps({"meta": meta, "results": results}, indent=2) + "\n", encoding="utf8"
@@ -215,6 +232,34 @@ def main() -> None:
     if not args.accuracy:
         chart(results, args.out / f"{prefix}.png")
     print(f"wrote {args.out / prefix}.json/.md in {meta['seconds']:.0f} s")
+
+
+def merged(
+    path: Path, results: List[Dict[str, Any]], meta: Dict[str, Any]
+) -> "tuple[List[Dict[str, Any]], Dict[str, Any]]":
+    """The records of ``path`` with those of the cases just run put in their place
+    (new cases at the end), and its meta with a note of this run. The machine must
+    be the one the file was measured on: a table holds one machine."""
+    old = json.loads(path.read_text(encoding="utf8"))
+    if summary(old["meta"]["machine"]).split(";")[0] != summary(meta["machine"]).split(";")[0]:
+        raise SystemExit(f"--merge: {path} was measured on another CPU; run the whole bench")
+    fresh: Dict[str, List[Dict[str, Any]]] = {}
+    for record in results:
+        fresh.setdefault(record["script"], []).append(record)
+    out: List[Dict[str, Any]] = []
+    for record in old["results"]:
+        script = record.get("script")
+        if script in fresh:
+            out.extend(fresh.pop(script))
+        elif script not in {r["script"] for r in results}:
+            out.append(record)
+    for records in fresh.values():
+        out.extend(records)
+    note = {k: meta[k] for k in ("date", "quick", "conditions", "seconds")}
+    note["cases"] = sorted({r["script"] for r in results})
+    kept = dict(old["meta"])
+    kept["updates"] = list(kept.get("updates", [])) + [note]
+    return out, kept
 
 
 def load_note() -> str:

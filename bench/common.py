@@ -7,7 +7,8 @@ thread so both sides run on the same footing.
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+for _var in THREAD_VARS:
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
@@ -25,6 +26,7 @@ import numpy  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("ARCH_DATA", ROOT.parent / "shared" / "data"))
 EWT_TRAIN = DATA / "ud_english_ewt" / "en_ewt-ud-train.conllu"
+BANKING77_TRAIN = DATA / "banking77" / "train.csv"
 BATCH = 128
 
 
@@ -98,6 +100,25 @@ def ewt_corpus(max_words: Optional[int] = None) -> List[Words]:
             words.append(cols[1])
             spaces.append("SpaceAfter=No" not in cols[9])
     return docs
+
+
+def banking77(max_docs: Optional[int] = None) -> Tuple[List[Words], List[str]]:
+    """BANKING77 train: each text split into words by arch's tokenizer (spaces
+    kept), with its intent label."""
+    import csv
+
+    from arch_tok2vec import Doc
+
+    docs: List[Words] = []
+    labels: List[str] = []
+    with BANKING77_TRAIN.open(encoding="utf8", newline="") as file:
+        for row in csv.DictReader(file):
+            doc = Doc.from_text(row["text"])
+            docs.append((list(doc.words), list(doc.spaces)))
+            labels.append(row["category"])
+            if max_docs and len(docs) >= max_docs:
+                break
+    return docs, labels
 
 
 def corpora(quick: bool, full: int = 30_000) -> Dict[str, List[Words]]:
@@ -198,16 +219,18 @@ def batches(items: Sequence[Any], size: int = BATCH) -> List[Sequence[Any]]:
 def ab_times(
     ours: Callable[[], Any], theirs: Callable[[], Any], repeats: int, min_seconds: float = 0.5
 ) -> Tuple[List[float], List[float]]:
-    """Seconds per run of each side, alternated A/B (B/A on odd repeats) after
-    one warm-up run of each. A run shorter than ``min_seconds`` (judged by the
-    faster side's warm-up) is timed over enough back-to-back runs to last that
-    long, the same number for both sides: a timing of a few milliseconds on a
-    shared machine is mostly noise."""
-    start = time.perf_counter()
+    """CPU seconds of the process per run of each side, alternated A/B (B/A on
+    odd repeats) after one warm-up run of each. CPU time, not wall time: the
+    process is single-threaded, and on a shared machine the wall clock also
+    counts the time it waited for a core. A run shorter than ``min_seconds``
+    (judged by the faster side's warm-up) is timed over enough back-to-back runs
+    to last that long, the same number for both sides: a timing of a few
+    milliseconds is mostly noise."""
+    start = time.process_time()
     ours()
-    middle = time.perf_counter()
+    middle = time.process_time()
     theirs()
-    fastest = min(middle - start, time.perf_counter() - middle)
+    fastest = min(middle - start, time.process_time() - middle)
     loops = max(1, math.ceil(min_seconds / max(fastest, 1e-6)))
     a_times: List[float] = []
     b_times: List[float] = []
@@ -216,10 +239,10 @@ def ab_times(
         if r % 2:
             order.reverse()
         for function, times in order:
-            start = time.perf_counter()
+            start = time.process_time()
             for _ in range(loops):
                 function()
-            times.append((time.perf_counter() - start) / loops)
+            times.append((time.process_time() - start) / loops)
     return a_times, b_times
 
 

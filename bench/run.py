@@ -1,6 +1,7 @@
 """Run benchmark scripts, each case in a fresh process, and write the report.
 
     python bench/run.py [--quick] [--only NAME ...] [--out bench/results] [--prefix latest]
+    python bench/run.py --only bench_apply --merge   # re-run some cases into the table
     python bench/run.py --accuracy      # the accuracy_*.py scripts instead
 
 Each script follows the contract of ``common.main``: ``--list`` prints its
@@ -21,9 +22,12 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from machine import describe, summary
+
 HERE = Path(__file__).resolve().parent
 SPEED_SCRIPTS = [
     "bench_models.py",
+    "bench_spacy.py",
     "bench_parser.py",
     "bench_kb.py",
     "footprint.py",
@@ -86,10 +90,18 @@ def markdown(results: List[Dict[str, Any]], meta: Dict[str, Any]) -> str:
     lines = [
         f"# Benchmarks ({meta['date']})",
         "",
-        f"{meta['machine']}; Python {meta['python']}; one thread; "
-        f"{'quick run' if meta['quick'] else 'full run'}. Ratio = ours / spaCy "
+        f"Machine: {summary(meta['machine'])}.",
+        "",
+        f"One thread; {'quick run' if meta['quick'] else 'full run'}"
+        f"{'; ' + meta['conditions'] if meta.get('conditions') else ''}. Ratio = ours / spaCy "
         "(higher is better for rates, lower for times and sizes as noted).",
         "",
+        *[
+            f"Re-run on {u['date']} ({u['conditions'] or 'load not recorded'}): "
+            + ", ".join(u["cases"])
+            + ".\n"
+            for u in meta.get("updates", [])
+        ],
         "| group | benchmark | unit | ours | spaCy | ratio | peak MB | notes |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -105,7 +117,40 @@ def markdown(results: List[Dict[str, Any]], meta: Dict[str, Any]) -> str:
             r.get("notes", ""),
         ]
         lines.append("| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |")
+    lines += arithmetic_table(results)
     return "\n".join(lines) + "\n"
+
+
+def arithmetic_table(results: List[Dict[str, Any]]) -> List[str]:
+    """Where the time goes: each side's GFLOP/s and share of the gemm peak, and
+    its matrix products timed alone (bench/flops.py)."""
+    rows = [r for r in results if r.get("arithmetic")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## Arithmetic",
+        "",
+        "GFLOP/s of the whole model (its matrix products' FLOPs over the measured time), "
+        "its share of the single-thread float32 gemm peak measured in the same process, "
+        "the GFLOP/s of the same products timed alone on each side's kernels (numpy's "
+        "BLAS for ours, blis for spaCy's), and the share of each side's time spent "
+        "outside them. Training counts three products per layer.",
+        "",
+        "| benchmark | MFLOP/word | peak GFLOP/s | ours GFLOP/s (share of peak) | "
+        "ours products GFLOP/s, time outside | spaCy GFLOP/s (share of peak) | "
+        "spaCy products GFLOP/s, time outside |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        a = r["arithmetic"]
+        cells = [r["name"], f"{a['mflop_per_word']:.2f}", f"{a['gemm_peak_gflops']:.0f}"]
+        for side in ("ours", "spacy"):
+            s = a[side]
+            cells.append(f"{s['gflops']:.1f} ({s['share_of_peak']:.0%})")
+            cells.append(f"{s['products_gflops']:.0f}, {s['outside_products']:.0%}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def chart(results: List[Dict[str, Any]], path: Path) -> None:
@@ -140,6 +185,15 @@ def main() -> None:
     parser.add_argument("--only", action="append", default=[], help="script or script:case")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--prefix", default=None, help="file name stem (latest / accuracy)")
+    parser.add_argument(
+        "--conditions", default="", help="how the machine was loaded, for the table header"
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="replace only the re-run cases' rows of the existing <prefix>.json (the table "
+        "lists the cases re-run and when)",
+    )
     args = parser.parse_args()
     if args.accuracy:
         scripts = sorted(HERE.glob(f"{ACCURACY_PREFIX}*.py"))
@@ -157,14 +211,19 @@ def main() -> None:
             ):
                 continue
             results.extend(run_case(script, case, args.quick))
+    if not results:
+        raise SystemExit(f"no case matched --only {' '.join(args.only)} (SCRIPT_STEM[:CASE])")
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": f"{platform.machine()} {platform.processor()} {os.cpu_count()} cores",
+        "machine": describe(peak=True),
         "python": platform.python_version(),
         "quick": args.quick,
+        "conditions": args.conditions or load_note(),
         "seconds": round(time.perf_counter() - started, 1),
         "versions": versions(),
     }
+    if args.merge:
+        results, meta = merged(args.out / f"{prefix}.json", results, meta)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{prefix}.json").write_text(
         json.dumps({"meta": meta, "results": results}, indent=2) + "\n", encoding="utf8"
@@ -174,6 +233,43 @@ def main() -> None:
     if not args.accuracy:
         chart(results, args.out / f"{prefix}.png")
     print(f"wrote {args.out / prefix}.json/.md in {meta['seconds']:.0f} s")
+
+
+def merged(
+    path: Path, results: List[Dict[str, Any]], meta: Dict[str, Any]
+) -> "tuple[List[Dict[str, Any]], Dict[str, Any]]":
+    """The records of ``path`` with those of the cases just run put in their place
+    (new cases at the end), and its meta with a note of this run. The machine must
+    be the one the file was measured on: a table holds one machine."""
+    old = json.loads(path.read_text(encoding="utf8"))
+    if summary(old["meta"]["machine"]).split(";")[0] != summary(meta["machine"]).split(";")[0]:
+        raise SystemExit(f"--merge: {path} was measured on another CPU; run the whole bench")
+    fresh: Dict[str, List[Dict[str, Any]]] = {}
+    for record in results:
+        fresh.setdefault(record["script"], []).append(record)
+    out: List[Dict[str, Any]] = []
+    for record in old["results"]:
+        script = record.get("script")
+        if script in fresh:
+            out.extend(fresh.pop(script))
+        elif script not in {r["script"] for r in results}:
+            out.append(record)
+    for records in fresh.values():
+        out.extend(records)
+    note = {k: meta[k] for k in ("date", "quick", "conditions", "seconds")}
+    note["cases"] = sorted({r["script"] for r in results})
+    kept = dict(old["meta"])
+    kept["updates"] = list(kept.get("updates", [])) + [note]
+    return out, kept
+
+
+def load_note() -> str:
+    """The machine's load average when the run ended (other processes share it)."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return ""
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min) at the end"
 
 
 def versions() -> Dict[str, Optional[str]]:

@@ -1,9 +1,12 @@
 """Item 2: arch_tok2vec.Doc and spacy.tokens.Doc built from the same words give the
 same token features, on real text and on tricky tokens; and the checked-in
-fixtures made with spaCy regenerate byte for byte."""
+fixtures made with spaCy regenerate (byte for byte but for the last bits of
+spaCy's float outputs on another CPU family)."""
 
+import json
 import shutil
 import sys
+from typing import Any
 
 import compat
 import compat_data
@@ -70,11 +73,37 @@ SCRIPTS = sorted(
 )
 
 
+def _same_json(got: Any, expected: Any, where: str) -> None:
+    """Equal JSON values; floats within float32 rounding (spaCy's blis kernel rounds
+    differently on another CPU family: the fixtures were made on an AMD EPYC)."""
+    if isinstance(expected, dict):
+        assert isinstance(got, dict) and got.keys() == expected.keys(), where
+        for key in expected:
+            _same_json(got[key], expected[key], f"{where}/{key}")
+    elif isinstance(expected, list):
+        assert isinstance(got, list) and len(got) == len(expected), where
+        for i, (g, e) in enumerate(zip(got, expected)):
+            _same_json(g, e, f"{where}[{i}]")
+    elif isinstance(expected, float) and not isinstance(got, bool):
+        assert isinstance(got, (int, float)), where
+        assert abs(got - expected) <= 1e-6 + 1e-5 * abs(expected), f"{where}: {got} != {expected}"
+    else:
+        assert got == expected and type(got) is type(expected), f"{where}: {got!r} != {expected!r}"
+
+
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_checked_in_fixtures_regenerate_byte_for_byte(script, tmp_path, data_dir):
+def test_checked_in_fixtures_regenerate(script, tmp_path, data_dir):
     """Run the package's fixture script on a copy (it writes beside itself) and
-    compare every file it writes with the checked-in one."""
+    compare every file it writes with the checked-in one: byte for byte, except
+    the floats of spaCy's outputs in JSON files, which must agree within float32
+    rounding (they are byte for byte on the CPU family that made them). Files
+    another script makes (the family's FIXTURE_OTHERS) are not compared."""
     source = compat.ROOT / script
+    others = [
+        compat.ROOT / other
+        for family in compat.families().values()
+        for other in getattr(family, "FIXTURE_OTHERS", [])
+    ]
     copy = tmp_path / script
     copy.parent.mkdir(parents=True)
     shutil.copy(source, copy)
@@ -88,10 +117,23 @@ def test_checked_in_fixtures_regenerate_byte_for_byte(script, tmp_path, data_dir
     checked_in = sorted(
         p.relative_to(source.parent)
         for p in source.parent.rglob("*")
-        if p.is_file() and p != source and "__pycache__" not in p.parts
+        if p.is_file()
+        and p != source
+        and "__pycache__" not in p.parts
+        and not any(p == other or other in p.parents for other in others)
     )
     assert made == checked_in, "the script writes other files than the checked-in ones"
     for rel in made:
-        assert (copy.parent / rel).read_bytes() == (source.parent / rel).read_bytes(), (
-            f"{rel} differs from the checked-in fixture"
-        )
+        got, expected = (copy.parent / rel).read_bytes(), (source.parent / rel).read_bytes()
+        if got == expected:
+            continue
+        assert rel.suffix == ".json", f"{rel} differs from the checked-in fixture"
+        _same_json(_json_values(got), _json_values(expected), str(rel))
+
+
+def _json_values(data: bytes) -> Any:
+    """A JSON file's value, or the list of a JSON Lines file's values."""
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError:
+        return [json.loads(line) for line in data.splitlines() if line.strip()]

@@ -47,6 +47,12 @@ EXTRA_CASES = {
 }
 
 FIXTURE_SCRIPTS = ["packages/arch-entitylinker/tests/fixtures/make_fixtures.py"]
+FIXTURE_OTHERS = [
+    # made once by make_old_model.py with arch-entitylinker 0.3.2 (a model of the old format)
+    "packages/arch-entitylinker/tests/fixtures/make_old_model.py",
+    "packages/arch-entitylinker/tests/fixtures/old_model",
+    "packages/arch-entitylinker/tests/fixtures/old_model_links.json",
+]
 
 _HASH_EMBED_CNN = {
     "@architectures": "spacy.HashEmbedCNN.v1",

@@ -10,6 +10,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy
 from thinc.api import Model
 
+from arch_tok2vec.ops import one_blas_thread
+
 from .arc_eager import ArcEager, ArcEagerBatch
 from .biluo import BiluoBatch, BiluoSystem
 from .step import ParserStepModel, log_loss_gradient
@@ -55,10 +57,11 @@ def parse(model: AnyModel, system: System, docs: Sequence[Any]) -> Batch:
     if batch.is_done():
         return batch
     step, _ = model(list(docs), is_train=False)
-    while not batch.is_done():
-        scores = step.predict(batch.token_ids())
-        scores[~batch.valid()] = -numpy.inf
-        batch.apply(scores.argmax(axis=1))
+    with one_blas_thread():
+        while not batch.is_done():
+            scores = step.predict(batch.token_ids())
+            scores[~batch.valid()] = -numpy.inf
+            batch.apply(scores.argmax(axis=1))
     return batch
 
 
@@ -98,28 +101,29 @@ def update(
     unseen = model.attrs["unseen_classes"]
     loss = 0.0
     n_moves = 0
-    while not batch.is_done() and (not max_moves or n_moves < max_moves):
-        ids = batch.token_ids()
-        if remap is not None:
-            ids = remap[ids]
-        scores, backprop = step.begin_update(ids)
-        if isinstance(batch, ArcEagerBatch):
-            move_valid = batch.move_validity()
-            valid = move_valid[:, system.cls_move]
-            costs = batch.costs(move_valid)
-        else:
-            valid = batch.valid()
-            costs = batch.costs(valid)
-        if unseen:
-            for clas in numpy.flatnonzero((costs <= 0).any(axis=0)).tolist():
-                unseen.discard(clas)
-        d_scores = log_loss_gradient(scores, costs, valid)
-        loss += float((d_scores**2).sum())
-        backprop(d_scores)
-        scores[~valid] = -numpy.inf
-        batch.apply(scores.argmax(axis=1))
-        n_moves += 1
-    finish(None)
+    with one_blas_thread():
+        while not batch.is_done() and (not max_moves or n_moves < max_moves):
+            ids = batch.token_ids()
+            if remap is not None:
+                ids = remap[ids]
+            scores, backprop = step.begin_update(ids)
+            if isinstance(batch, ArcEagerBatch):
+                move_valid = batch.move_validity()
+                valid = move_valid[:, system.cls_move]
+                costs = batch.costs(move_valid)
+            else:
+                valid = batch.valid()
+                costs = batch.costs(valid)
+            if unseen:
+                for clas in numpy.flatnonzero((costs <= 0).any(axis=0)).tolist():
+                    unseen.discard(clas)
+            d_scores = log_loss_gradient(scores, costs, valid)
+            loss += float((d_scores**2).sum())
+            backprop(d_scores)
+            scores[~valid] = -numpy.inf
+            batch.apply(scores.argmax(axis=1))
+            n_moves += 1
+        finish(None)
     model.finish_update(sgd)
     return loss
 

@@ -69,17 +69,24 @@ class ParserStepModel:
 
     def _hidden(self, ids: Array) -> Tuple[Array, Array]:
         """Hidden vectors (n, nO) and the winning piece (or ReLU mask) per unit."""
-        nF, nO, nP = self.nF, self.nO, self.nP
+        nF, nP = self.nF, self.nP
         rows = (ids.astype(numpy.int64) + 1) * nF + self.slot
-        pre = self.table[rows.ravel()].reshape((ids.shape[0], nF, nO * nP)).sum(axis=1)
+        # the sum of the nF blocks, one contiguous gather per slot
+        pre = numpy.take(self.table, rows[:, 0], axis=0)
+        for f in range(1, nF):
+            pre += numpy.take(self.table, rows[:, f], axis=0)
         pre += self.bias
-        if nP >= 2:
-            pre = pre.reshape((ids.shape[0], nO, nP))
-            which = pre.argmax(axis=-1)
-            hidden = numpy.take_along_axis(pre, which[..., None], axis=-1)[..., 0]
-            return hidden, which
-        mask = pre > 0
-        return pre * mask, mask
+        if nP == 1:
+            mask = pre > 0
+            return pre * mask, mask
+        # row-major (nO, nP) blocks: piece p of every unit is the view pre[:, p::nP]
+        hidden = numpy.maximum(pre[:, 0::nP], pre[:, 1::nP])
+        which = (pre[:, 1::nP] > pre[:, 0::nP]).astype(numpy.int8)
+        for p in range(2, nP):
+            piece = pre[:, p::nP]
+            which[piece > hidden] = p  # the first winning piece, as argmax gives it
+            numpy.maximum(hidden, piece, out=hidden)
+        return hidden, which
 
     def predict(self, ids: Array) -> Array:
         """Scores (n_states, n_classes) for the context-token ids (n_states, nF)."""
@@ -127,13 +134,14 @@ class ParserStepModel:
 
     def _record(self, ids: Array, d_hidden: Array, which: Array) -> None:
         nO, nP = self.nO, self.nP
+        d_pre = numpy.zeros((d_hidden.shape[0], nO * nP), dtype=numpy.float32)
         if nP >= 2:
-            d_pre = numpy.zeros((d_hidden.shape[0], nO, nP), dtype=numpy.float32)
-            numpy.put_along_axis(d_pre, which[..., None], d_hidden[..., None], axis=-1)
+            for p in range(nP):
+                numpy.multiply(d_hidden, which == p, out=d_pre[:, p::nP])
         else:
-            d_pre = (d_hidden * which).reshape((d_hidden.shape[0], nO, 1))
+            numpy.multiply(d_hidden, which, out=d_pre)
         self._ids.append(ids)
-        self._d_pre.append(d_pre.reshape((d_pre.shape[0], nO * nP)))
+        self._d_pre.append(d_pre)
 
     # ------------------------------------------------------------ backward
 

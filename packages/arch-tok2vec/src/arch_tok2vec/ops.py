@@ -18,7 +18,7 @@ thinc's default. On GPU (any ops other than CPU ``NumpyOps``) nothing changes.
 """
 
 import os
-from typing import Any, Optional, TypeVar
+from typing import Any, List, Optional, Tuple, TypeVar
 
 from thinc.api import Model, NumpyOps, get_current_ops
 
@@ -34,7 +34,7 @@ class NumpyGemmOps(NumpyOps):
         super().__init__(use_blis=False)
 
     def gemm(self, x: Any, y: Any, out: Any = None, trans1: bool = False, trans2: bool = False):
-        with _blas().limit(limits=1):
+        with one_blas_thread():
             return super().gemm(x, y, out=out, trans1=trans1, trans2=trans2)
 
     def __reduce__(self) -> Any:
@@ -53,6 +53,31 @@ def _blas() -> Any:
     return _BLAS
 
 
+class one_blas_thread:
+    """A context in which numpy's BLAS runs on one thread: each library not
+    already on one is set to one on entry and back to its count on exit (a few
+    microseconds; threadpoolctl's ``limit`` takes several times longer, which
+    shows on the small products of a parser step)."""
+
+    __slots__ = ("changed",)
+
+    def __init__(self) -> None:
+        self.changed: List[Tuple[Any, int]] = []
+
+    def __enter__(self) -> "one_blas_thread":
+        for lib in _blas().lib_controllers:
+            threads = lib.get_num_threads()
+            if threads != 1:
+                lib.set_num_threads(1)
+                self.changed.append((lib, threads))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for lib, threads in self.changed:
+            lib.set_num_threads(threads)
+        self.changed = []
+
+
 def numpy_gemm_ops() -> NumpyGemmOps:
     """The shared CPU ops whose ``gemm`` is numpy's, on one thread."""
     global _NUMPY_GEMM
@@ -63,8 +88,9 @@ def numpy_gemm_ops() -> NumpyGemmOps:
 
 def use_numpy_gemm(model: _ModelT) -> _ModelT:
     """Give every node of ``model`` CPU ops that multiply matrices with numpy's
-    BLAS, when the current ops are thinc's blis-backed ``NumpyOps`` and
-    ``ARCH_GEMM`` is not ``blis``. Returns the model."""
+    BLAS, and its Maxout units and window blocks their fused forwards
+    (``arch_tok2vec.fused``), when the current ops are thinc's blis-backed
+    ``NumpyOps`` and ``ARCH_GEMM`` is not ``blis``. Returns the model."""
     current = get_current_ops()
     if os.environ.get("ARCH_GEMM", "numpy").lower() == "blis":
         return model
@@ -73,4 +99,7 @@ def use_numpy_gemm(model: _ModelT) -> _ModelT:
     ops = numpy_gemm_ops()
     for node in model.walk():
         node.ops = ops
+    from .fused import fuse_layers
+
+    fuse_layers(model)
     return model

@@ -7,20 +7,15 @@ bias. Row 0 of the output holds the learned padding used for missing context
 tokens (id -1).
 """
 
-from typing import Any, Callable, Optional, Tuple, cast
+from typing import Any, Callable, List, Optional, Tuple, cast
 
 import numpy
-from thinc.api import Model, NumpyOps
+from thinc.api import Model
 
+from arch_tok2vec.ops import one_blas_thread
 from arch_tok2vec.validation import check_int
 
 AnyModel = Model[Any, Any]
-
-_SMALL = NumpyOps()
-"""thinc's CPU ops with blis's single-threaded gemm, for the backward pass. spaCy's
-parser components call it once per parser step with a few dozen states (arch's own
-step model does not call it): products that small run fastest on one thread, while
-numpy's threaded BLAS can be many times slower on a busy machine."""
 
 
 def PrecomputableAffine(
@@ -63,18 +58,26 @@ def forward(model: AnyModel, X: Any, is_train: bool) -> Tuple[Any, Callable]:
     Yf = Yf.reshape((X.shape[0] + 1, nF, nO, nP))
     Yf[0] = model.get_param("pad")[0]
 
+    # W as (nO * nP, nF * nI), made on the first backward call and reused by the
+    # others: spaCy's step model calls the backward pass once per parser step
+    W_opfi: List[Any] = []
+
     def backward(dY_ids: Tuple[Any, Any]) -> Any:
         dY, ids = dY_ids
         nB = dY.shape[0]
         dY2 = numpy.ascontiguousarray(dY.reshape((nB, nO * nP)), dtype="float32")
         missing = (ids < 0).astype("float32")
-        model.inc_grad("pad", _SMALL.gemm(missing, dY2, trans1=True).reshape((1, nF, nO, nP)))
-        model.inc_grad("b", dY.sum(axis=0))
         Xf = numpy.ascontiguousarray(X[ids].reshape((nB, nF * nI)), dtype="float32")
-        Wopfi = numpy.ascontiguousarray(W.transpose((1, 2, 0, 3)).reshape((nO * nP, nF * nI)))
-        dXf = _SMALL.gemm(dY2, Wopfi)
-        dW: Any = _SMALL.gemm(dY2, Xf, trans1=True).reshape((nO, nP, nF, nI))
-        model.inc_grad("W", cast(Any, numpy.ascontiguousarray(dW.transpose((2, 0, 1, 3)))))
+        if not W_opfi:
+            W_opfi.append(numpy.ascontiguousarray(W.transpose((1, 2, 0, 3)).reshape((nO * nP, -1))))
+        with one_blas_thread():
+            d_pad = numpy.matmul(missing.T, dY2)
+            dXf = numpy.matmul(dY2, W_opfi[0])
+            dW = numpy.matmul(dY2.T, Xf)
+        model.inc_grad("pad", d_pad.reshape((1, nF, nO, nP)))
+        model.inc_grad("b", dY.sum(axis=0))
+        # (o, p, f, i) -> (f, o, p, i): added into the gradient as a strided view
+        model.inc_grad("W", cast(Any, dW.reshape((nO, nP, nF, nI)).transpose((2, 0, 1, 3))))
         return dXf.reshape((nB, nF, nI))
 
     return Yf, backward

@@ -43,6 +43,7 @@ from arch_tok2vec.ops import use_numpy_gemm
 from arch_tok2vec.validation import check_int, check_rate
 
 from ..layers import extract_ngrams
+from ..layers.sparse_update import sparse_update
 
 DocLike = Any  # arch_tok2vec.Doc, spacy.tokens.Doc, or anything with the same features
 AnyModel = Model[Any, Any]
@@ -81,7 +82,7 @@ def TextCatBOW(
         model = chain(model, with_cpu(activation, activation.ops))
     model.set_ref("output_layer", sparse_linear)
     model.attrs["multi_label"] = not exclusive_classes
-    return use_numpy_gemm(model)
+    return sparse_update(use_numpy_gemm(model))
 
 
 def TextCatCNN(
@@ -183,7 +184,7 @@ def TextCatEnsemble(
     model.set_dim("nO", cast(int, nO))  # None leaves it to initialize
     model.set_ref("output_layer", bow.get_ref("output_layer"))
     model.attrs["multi_label"] = not exclusive_classes
-    return use_numpy_gemm(model)
+    return sparse_update(use_numpy_gemm(model))
 
 
 def TextCat(

@@ -345,8 +345,9 @@ def ray(session: nox.Session) -> None:
     examples of docs/apply.md in tests/test_apply_docs.py): --engine ray
     gives the bytes of a one-process run, and the Dataset.map_batches class the records of one,
     for JSONL and Parquet. Installs arch-tok2vec's [ray] extra (Ray needs Python 3.10+);
-    ARCH_REQUIRE_RAY=1 makes a missing Ray a failure, not a skip. Then measures the Ray
-    throughput (bench/bench_apply.py, case ray) into bench/results/ray.json and .md. Not a
+    ARCH_REQUIRE_RAY=1 makes a missing Ray a failure, not a skip. Then installs spaCy 3.8.18
+    and matplotlib and measures the Ray throughput (bench/bench_apply.py, case ray) into
+    bench/results/ray.json and .md. Not a
     default session: installing Ray and starting its cluster take minutes."""
     _install(session, [p for p in PACKAGES if p != TRANSFORMERS])
     session.install(f"{_pkg(CORE)}[ray]")
@@ -356,5 +357,8 @@ def ray(session: nox.Session) -> None:
         str(ROOT / "tests" / "test_apply_ray.py"),
         str(ROOT / "tests" / "test_apply_docs.py"),
     )
+    # the bench case builds spaCy's v1 tagger and parser and gives their weights to ours;
+    # run.py draws its chart with matplotlib
+    session.install("spacy==3.8.18", "matplotlib")
     bench = ["--only", "bench_apply:ray", "--prefix", "ray"]
     session.run("python", str(ROOT / "bench" / "run.py"), *bench)

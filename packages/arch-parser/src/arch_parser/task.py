@@ -63,6 +63,7 @@ class ParserTask(Task):
     sample_files = ("arch_parser", "parser-train.conllu", "parser-dev.conllu")
     score_key = "las"
     metrics = ("las", "uas", "las_no_punct")
+    provides = ("parse",)
 
     def __init__(self, min_action_freq: int = 30, update_with_oracle_cut_size: int = 0):
         self.min_action_freq = check_int("min_action_freq", min_action_freq, minimum=0)
@@ -130,10 +131,28 @@ class ParserTask(Task):
         return out
 
     def annotate(self, docs: Any, predictions: Any) -> None:
-        """Set heads, deps and sentence starts on the docs."""
+        """Set heads and deps on the docs (ours or spaCy's), and the sentences they
+        imply: a sentence per tree, as spaCy derives them (the predicted sentences,
+        split where one holds several roots)."""
+        from arch_tok2vec.annotations import set_parse
+
         for doc, pred in zip(docs, predictions):
-            doc.set_parse(pred["heads"], pred["deps"])
-            doc._sent_starts = list(pred["sent_starts"])
+            set_parse(doc, pred["heads"], pred["deps"])
+
+    def record(self, doc: Any) -> Dict[str, Any]:
+        """``{"heads": [...], "deps": [...], "sents": [...]}``: each token's head (its
+        index in the Doc; a root is its own head), its arc label, and the index of
+        the first token of each sentence."""
+        from arch_tok2vec.annotations import parse, sentence_starts
+
+        heads, deps = parse(doc)
+        return {"heads": heads, "deps": deps, "sents": sentence_starts(doc)}
+
+    def conllu(self, doc: Any) -> Dict[str, List[str]]:
+        """The HEAD and DEPREL columns."""
+        from arch_tok2vec.annotations import conllu_heads, parse
+
+        return {"HEAD": conllu_heads(doc), "DEPREL": parse(doc)[1]}
 
     def score(self, examples: Sequence[Example], predictions: Sequence[Any]) -> Dict[str, Any]:
         return score_parse(
@@ -209,6 +228,7 @@ class NerTask(Task):
     sample_files = ("arch_parser", "ner-train.iob", "ner-dev.iob")
     score_key = "ents_f"
     metrics = ("ents_f", "ents_p", "ents_r")
+    provides = ("ents",)
 
     def __init__(self, strict_iob: bool = False, update_with_oracle_cut_size: int = 0):
         self.strict_iob = check_bool("strict_iob", strict_iob)
@@ -245,11 +265,28 @@ class NerTask(Task):
         return [batch.result(s) for s in range(len(docs))]
 
     def annotate(self, docs: Any, predictions: Any) -> None:
-        """Set the entity spans on the docs."""
-        from arch_tok2vec import Span
+        """Set the entity spans on the docs (ours or spaCy's), and mark their
+        mentions as given: an entity linker after this model links these
+        entities, and none where it found none."""
+        from arch_tok2vec.annotations import set_ents
 
         for doc, spans in zip(docs, predictions):
-            doc.ents = [Span(doc, start, end, label) for start, end, label in spans]
+            set_ents(doc, [(start, end, label, "") for start, end, label in spans])
+
+    def record(self, doc: Any) -> Dict[str, Any]:
+        """``{"ents": [{"start", "end", "start_char", "end_char", "label", "text"}]}``:
+        token and character offsets of each entity (ends exclusive)."""
+        from arch_tok2vec.annotations import entity_records
+
+        return {"ents": entity_records(doc, with_kb_id=False)}
+
+    def conllu(self, doc: Any) -> Dict[str, List[str]]:
+        """MISC items ``NER=B-LABEL`` / ``NER=I-LABEL`` on the tokens of entities."""
+        misc = [""] * len(doc)
+        for span in doc.ents:
+            for i in range(span.start, span.end):
+                misc[i] = f"NER={'B' if i == span.start else 'I'}-{span.label_}"
+        return {"MISC": misc}
 
     def score(self, examples: Sequence[Example], predictions: Sequence[Any]) -> Dict[str, Any]:
         return score_ents([eg.gold["spans"] for eg in examples], predictions)

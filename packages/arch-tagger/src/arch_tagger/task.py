@@ -30,6 +30,7 @@ class TaggerTask(Task):
     sample_files = ("arch_tagger", "train.conllu", "dev.conllu")
     score_key = "tag_acc"
     metrics = ("tag_acc",)
+    provides = ("tags",)
 
     def __init__(self, column: str = "upos"):
         self.column = check_choice("column", column, COLUMNS)
@@ -82,6 +83,26 @@ class TaggerTask(Task):
 
     def predict(self, model: Model, docs: Sequence[Any]) -> List[List[str]]:
         return [[self.labels[i] for i in y.argmax(axis=1)] for y in model.predict(list(docs))]
+
+    def annotate(self, docs: Any, predictions: Any) -> None:
+        """Set each token's tag: ``token.pos_`` for the "upos" column, ``token.tag_``
+        for "xpos"."""
+        from arch_tok2vec.annotations import set_tags
+
+        for doc, tags in zip(docs, predictions):
+            set_tags(doc, tags, self.column)
+
+    def record(self, doc: Any) -> Dict[str, Any]:
+        """``{"upos": [tag per token]}`` (or ``"xpos"``, the task's column)."""
+        from arch_tok2vec.annotations import tags
+
+        return {self.column: tags(doc, self.column)}
+
+    def conllu(self, doc: Any) -> Dict[str, List[str]]:
+        """The UPOS (or XPOS) column."""
+        from arch_tok2vec.annotations import tags
+
+        return {self.column.upper(): tags(doc, self.column)}
 
     def score(self, examples: Sequence[Example], predictions: Sequence[Any]) -> Dict[str, Any]:
         total = correct = 0

@@ -51,6 +51,7 @@ class TextcatTask(Task):
     sample_files = ("arch_textcat", "train.jsonl", "dev.jsonl")
     score_key = "macro_f"
     metrics = ("accuracy", "macro_f", "micro_f", "macro_auc")
+    provides = ("cats",)
 
     def __init__(self, exclusive_classes: bool = True, threshold: float = 0.5):
         self.exclusive = bool(exclusive_classes)
@@ -139,6 +140,18 @@ class TextcatTask(Task):
     def predict(self, model: Model, docs: Sequence[Any]) -> List[Dict[str, float]]:
         scores = model.predict(list(docs))
         return [dict(zip(self.labels, map(float, row))) for row in scores]
+
+    def annotate(self, docs: Any, predictions: Any) -> None:
+        """Set ``doc.cats``: every label with its score."""
+        for doc, scores in zip(docs, predictions):
+            doc.cats = dict(scores)
+
+    def record(self, doc: Any) -> Dict[str, Any]:
+        """``{"cats": {label: score}}``, the labels in the model's order; each score
+        written as the shortest decimal that reads back as the same float32 (the
+        model computes in float32: more digits would be noise)."""
+        cats = doc.cats
+        return {"cats": {label: float(str(numpy.float32(cats[label]))) for label in cats}}
 
     # -- metrics -------------------------------------------------------------
 

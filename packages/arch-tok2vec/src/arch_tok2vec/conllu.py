@@ -12,7 +12,7 @@ dropped.
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, List, Optional, Union
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from .corpus_io import read_lines, warn_skipped
 from .task import CorpusError
@@ -51,23 +51,49 @@ def read_conllu(path: Union[str, Path]) -> Iterator[Sentence]:
     path = Path(path)
     if not path.exists():
         raise CorpusError(path, 0, "file not found")
-    sentence = Sentence()
+    n_sentences = 0
+    n_empty_nodes = 0
+    for lines in sentence_blocks(read_lines(path)):
+        sentence, empty_nodes = parse_sentence(path, lines)
+        n_empty_nodes += empty_nodes
+        n_sentences += 1
+        yield sentence
+    if not n_sentences:
+        raise CorpusError(path, 0, "no sentences found (empty or only comments)")
+    warn_skipped(path, n_empty_nodes, "empty nodes (8.1-style enhanced-dependency words)")
+
+
+def sentence_blocks(lines: Iterable[Tuple[int, str]]) -> Iterator[List[Tuple[int, str]]]:
+    """Group numbered lines into the blocks between blank lines (lines of white
+    space count as blank).
+
+    lines: ``(line number, text)`` pairs, as ``corpus_io.read_lines`` yields them.
+    """
+    block: List[Tuple[int, str]] = []
+    for number, line in lines:
+        if not line.strip():
+            if block:
+                yield block
+            block = []
+        else:
+            block.append((number, line))
+    if block:
+        yield block
+
+
+def parse_sentence(path: Path, lines: Sequence[Tuple[int, str]]) -> Tuple[Sentence, int]:
+    """One sentence from the lines of a block, and how many empty nodes it skipped.
+
+    path: The file the lines come from (named in errors).
+    lines: The block's ``(line number, text)`` pairs, none of them blank.
+    Raises CorpusError naming the file and line of the first malformed line.
+    """
+    sentence = Sentence(line=lines[0][0] if lines else 0)
     range_end = 0
     range_space = True
     range_line = 0
-    n_sentences = 0
     n_empty_nodes = 0
-    for number, line in read_lines(path):
-        if not line.strip():
-            if sentence.line:
-                _check_end(path, sentence, range_end, range_line)
-                n_sentences += 1
-                yield sentence
-            sentence = Sentence()
-            range_end = 0
-            continue
-        if not sentence.line:
-            sentence.line = number
+    for number, line in lines:
         if line.startswith("#"):
             key, _, value = line[1:].partition("=")
             if key.strip() == "sent_id":
@@ -116,13 +142,8 @@ def read_conllu(path: Union[str, Path]) -> Iterator[Sentence]:
         sentence.words.append(
             Word(form, lemma, upos, xpos, feats, head_value, deprel, space, number)
         )
-    if sentence.line:
-        _check_end(path, sentence, range_end, range_line)
-        n_sentences += 1
-        yield sentence
-    if not n_sentences:
-        raise CorpusError(path, 0, "no sentences found (empty or only comments)")
-    warn_skipped(path, n_empty_nodes, "empty nodes (8.1-style enhanced-dependency words)")
+    _check_end(path, sentence, range_end, range_line)
+    return sentence, n_empty_nodes
 
 
 def _check_end(path: Path, sentence: Sentence, range_end: int, range_line: int) -> None:

@@ -64,6 +64,9 @@ class Doc:
     deps: Per token, the dependency label of the arc to its head.
     norms: Per token, a NORM string that overrides the lexeme's norm (as setting
         ``token.norm_`` does in spaCy); None keeps the default.
+    pos: Per token, its universal part-of-speech tag (spaCy's ``token.pos_``).
+    tags: Per token, its fine-grained tag (spaCy's ``token.tag_``).
+    cats: Text categories and their scores (spaCy's ``doc.cats``).
     """
 
     def __init__(
@@ -77,6 +80,9 @@ class Doc:
         norms: Optional[Sequence[Optional[str]]] = None,
         heads: Optional[Sequence[int]] = None,
         deps: Optional[Sequence[str]] = None,
+        pos: Optional[Sequence[str]] = None,
+        tags: Optional[Sequence[str]] = None,
+        cats: Optional[Dict[str, float]] = None,
     ):
         words = list(words)
         if "" in words:
@@ -105,6 +111,13 @@ class Doc:
         self.deps: Optional[List[str]] = None
         if heads is not None or deps is not None:
             self.set_parse(heads, deps)
+        self.pos: Optional[List[str]] = None
+        self.tags: Optional[List[str]] = None
+        if pos is not None:
+            self.set_pos(pos)
+        if tags is not None:
+            self.set_tags(tags)
+        self.cats: Dict[str, float] = dict(cats) if cats is not None else {}
 
     @classmethod
     def from_text(cls, text: str, *, vocab: Optional[Vocab] = None) -> "Doc":
@@ -144,6 +157,10 @@ class Doc:
             starts[0] = True
         return starts
 
+    def set_sent_starts(self, sent_starts: Sequence[bool]) -> None:
+        """Set where sentences start (the first token always starts one)."""
+        self._sent_starts = self._check_sent_starts(sent_starts)
+
     def set_parse(self, heads: Optional[Sequence[int]], deps: Optional[Sequence[str]]) -> None:
         """Set the dependency parse: head index and label per token."""
         n = len(self.words)
@@ -156,6 +173,19 @@ class Doc:
             raise ValueError(f"Doc head of token {bad[0]} is {heads[bad[0]]}, not in 0..{n - 1}")
         self.heads = [int(head) for head in heads]
         self.deps = [str(dep) for dep in deps]
+
+    def set_pos(self, pos: Sequence[str]) -> None:
+        """Set the universal part-of-speech tag of every token (``token.pos_``)."""
+        self.pos = self._per_token(pos, "pos tags")
+
+    def set_tags(self, tags: Sequence[str]) -> None:
+        """Set the fine-grained tag of every token (``token.tag_``)."""
+        self.tags = self._per_token(tags, "tags")
+
+    def _per_token(self, values: Sequence[str], what: str) -> List[str]:
+        if len(values) != len(self.words):
+            raise ValueError(f"Doc has {len(self.words)} words but got {len(values)} {what}")
+        return [str(value) for value in values]
 
     def set_norms(self, norms: Sequence[Optional[str]]) -> None:
         """Override the NORM of tokens (None leaves a token's lexeme norm)."""
@@ -292,6 +322,18 @@ class Token:
         """The syntactic head (the token itself for a root or an unparsed Doc)."""
         heads = self.doc.heads
         return Token(self.doc, heads[self.i]) if heads is not None else self
+
+    @property
+    def pos_(self) -> str:
+        """The universal part-of-speech tag ("" when none was set)."""
+        pos = self.doc.pos
+        return pos[self.i] if pos is not None else ""
+
+    @property
+    def tag_(self) -> str:
+        """The fine-grained tag ("" when none was set)."""
+        tags = self.doc.tags
+        return tags[self.i] if tags is not None else ""
 
     @property
     def dep_(self) -> str:

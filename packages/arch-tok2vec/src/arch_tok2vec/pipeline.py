@@ -18,7 +18,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from thinc.api import Config, Model
 
@@ -57,6 +57,10 @@ class Pipeline:
         self.model = model
         self.task = task
         self.meta = meta or {}
+        self.path: Optional[Path] = None
+        """The model folder it was loaded from (``load``: a folder's path, or the
+        folder of the installed model a name found); None for a pipeline built in
+        memory."""
 
     def __call__(self, inputs: Iterable[Union[str, Any]], batch_size: int = 128) -> List[Any]:
         docs = [Doc.from_text(x) if isinstance(x, str) else x for x in inputs]
@@ -64,6 +68,22 @@ class Pipeline:
         for start in range(0, len(docs), batch_size):
             predictions.extend(self.task.predict(self.model, docs[start : start + batch_size]))
         return predictions
+
+    def pipe(
+        self, texts: Iterable[Union[str, Any]], batch_size: int = 128, n_process: int = 1
+    ) -> Iterator[Any]:
+        """Annotated Docs for a stream of texts (or Docs), in order, as spaCy's
+        ``nlp.pipe``; to run several models in order, ``arch_tok2vec.apply.pipe``.
+
+        texts: Texts or Docs (ours or spaCy's).
+        batch_size: Docs per batch.
+        n_process: Worker processes (-1: every core); with more than one, each
+            worker holds the model and the Docs come back as new
+            ``arch_tok2vec.Doc`` objects (see ``arch_tok2vec.apply.pipe``).
+        """
+        from .apply import pipe
+
+        return pipe([self], texts, batch_size=batch_size, n_process=n_process)
 
     def evaluate(self, examples: Sequence[Example], batch_size: int = 128) -> Dict[str, Any]:
         """Score the model on gold examples with the task's metric."""
@@ -154,7 +174,9 @@ def from_folder(folder: VerifiedFolder) -> Pipeline:
             folder.path, f"the task cannot read its files: {type(err).__name__}: {err}"
         ) from None
     meta = parse_json(folder.contents[META], folder.path / META)
-    return Pipeline(config, model, task, meta)
+    pipeline = Pipeline(config, model, task, meta)
+    pipeline.path = folder.path
+    return pipeline
 
 
 def _read(given: Union[str, Path], allow_unverified: bool) -> VerifiedFolder:

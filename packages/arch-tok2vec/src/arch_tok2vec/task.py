@@ -50,6 +50,9 @@ class Task:
     metrics: Tuple[str, ...] = ()
     # The embedded sample corpus: (package, train file, dev file) in <package>/sample/.
     sample_files: Tuple[str, str, str] = ("", "", "")
+    provides: Tuple[str, ...] = ()
+    """What ``annotate`` sets on a Doc, for the models after it in ``archs apply``:
+    "tags", "parse" (heads, labels and sentences), "ents", "kb_ids", "cats"."""
 
     def sample(self) -> Tuple[List[Example], List[Example]]:
         """A small (train, dev) corpus embedded in the package, for trying
@@ -134,3 +137,34 @@ class Task:
 
     def annotate(self, docs: Iterable[Any], predictions: Iterable[Any]) -> None:
         """Set predictions on the docs (optional)."""
+
+    def record(self, doc: Any) -> Dict[str, Any]:
+        """What ``annotate`` set on a Doc, as JSON values under the task's own keys
+        (e.g. ``{"upos": [...]}``): ``archs apply`` adds them to each document's
+        output record, in a fixed order, so the same annotations always give the
+        same bytes. Works on ``arch_tok2vec.Doc`` and spaCy's ``Doc`` alike.
+
+        doc: A Doc the task annotated.
+        """
+        raise NotImplementedError(f"the {self.name} task cannot write its annotations")
+
+    def conllu(self, doc: Any) -> Dict[str, List[str]]:
+        """What ``annotate`` set on a Doc as CoNLL-U columns: {column: one value
+        per token}, for the columns UPOS, XPOS, HEAD (1-based within the token's
+        sentence, 0 for a root), DEPREL and MISC (``Key=Value`` items, joined
+        with the other models' by ``|``).
+
+        doc: A Doc the task annotated.
+        Raises NotImplementedError when the task's annotations have no place in
+        CoNLL-U (e.g. text categories): write JSONL instead.
+        """
+        raise NotImplementedError(f"the {self.name} task's annotations do not fit CoNLL-U")
+
+    def chain_note(self, earlier: Sequence["Task"]) -> Optional[str]:
+        """How the task will work after ``earlier`` tasks have annotated the same
+        Docs, when the user should know (e.g. an entity linker with no model
+        before it that sets entities); None when there is nothing to say.
+
+        earlier: The tasks of the models run before this one, in order.
+        """
+        return None

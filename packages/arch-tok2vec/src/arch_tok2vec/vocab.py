@@ -199,10 +199,19 @@ def _interleaved(length: int, nr_char: int) -> List[int]:
 
 _STRING_CACHE: Dict[str, int] = {}
 
+STRING_CACHE_SIZE = 100_000
+"""The most strings the process-wide hash cache keeps: it starts again empty when
+more come (a stream of new words, as in a large corpus, would otherwise make it
+grow without end)."""
+
 
 def _hash_unique(strings: List[str]) -> numpy.ndarray:
     """``string_ids`` with a process-wide cache, hashing each new string once."""
-    missing = [s for s in dict.fromkeys(strings) if s not in _STRING_CACHE]
+    unique = list(dict.fromkeys(strings))
+    missing = [s for s in unique if s not in _STRING_CACHE]
     if missing:
+        if len(_STRING_CACHE) + len(missing) > STRING_CACHE_SIZE:
+            _STRING_CACHE.clear()
+            missing = unique
         _STRING_CACHE.update(zip(missing, string_ids(missing).tolist()))
     return numpy.fromiter(map(_STRING_CACHE.__getitem__, strings), dtype=numpy.uint64)

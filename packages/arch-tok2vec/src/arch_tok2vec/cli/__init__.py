@@ -6,6 +6,7 @@ archs info NAME
 archs build CONFIG [--section model] [--model.width 64 ...]
 archs train CONFIG [--output DIR] [--overwrite] [--training.max_epochs 5 ...]
 archs evaluate MODEL CORPUS
+archs apply MODEL [MODEL ...] INPUT OUTPUT [--n-process N] [--resume] ...
 archs package MODEL_DIR OUTPUT_DIR --name NAME --version X.Y.Z [--license SPDX]
     [--test CORPUS] [--overwrite]
 
@@ -20,11 +21,11 @@ import sys
 from typing import Any, Optional, Sequence
 
 from ..about import __version__
-from . import build, describe, package, train
+from . import apply, build, describe, package, train
 from .build import initialize_on_samples
 from .common import INTERRUPTED, CommandError, load_config, parse_overrides
 
-COMMANDS = (describe, build, train, package)
+COMMANDS = (describe, build, train, package, apply)
 """The modules of the commands, in the order ``archs --help`` lists them."""
 
 __all__ = [

@@ -371,14 +371,15 @@ def memory(quick: bool) -> List[Dict[str, Any]]:
         {
             "group": "apply",
             "name": "peak memory, text classifier, n-process 2",
-            "unit": "MB (RSS summed over the process tree)",
-            "ours": {f"{s >> 20} MB": round(r, 1) for s, _, _, r, *_ in found},
+            "unit": "MB (PSS summed over the process tree)",
+            "ours": {f"{s >> 20} MB": round(p, 1) for s, _, p, *_ in found},
             "spacy": None,
             "ratio": None,
             "notes": (
-                f"{described}; the largest input's peak is {rss_spread:.1%} off the smallest's "
-                f"in RSS, {pss_spread:.1%} in PSS (the RSS sum counts the pages the forked "
-                f"workers share with the parent once per process; PSS splits them); target: "
+                f"{described}; the largest input's peak is {pss_spread:.1%} off the smallest's "
+                f"in PSS, {rss_spread:.1%} in RSS (PSS splits the pages the forked workers share "
+                f"with the parent among them, so its sum is the memory the run takes; the RSS "
+                f"sum counts them once per process); target: "
                 f"under 10% and under 400 MB; {load_average()}"
             ),
         }

@@ -1,3 +1,3 @@
 """Version of the arch-entitylinker distribution (read by hatch)."""
 
-__version__ = "0.3.2"
+__version__ = "0.4.0"

@@ -347,7 +347,7 @@ def ray(session: nox.Session) -> None:
     for JSONL and Parquet. Installs arch-tok2vec's [ray] extra (Ray needs Python 3.10+);
     ARCH_REQUIRE_RAY=1 makes a missing Ray a failure, not a skip. Then installs spaCy 3.8.18
     and matplotlib and measures the Ray throughput (bench/bench_apply.py, case ray) into
-    bench/results/ray.json and .md. Not a
+    the bench table, bench/results/latest.* (run.py --merge: its other rows stay). Not a
     default session: installing Ray and starting its cluster take minutes."""
     _install(session, [p for p in PACKAGES if p != TRANSFORMERS])
     session.install(f"{_pkg(CORE)}[ray]")
@@ -360,5 +360,5 @@ def ray(session: nox.Session) -> None:
     # the bench case builds spaCy's v1 tagger and parser and gives their weights to ours;
     # run.py draws its chart with matplotlib
     session.install("spacy==3.8.18", "matplotlib")
-    bench = ["--only", "bench_apply:ray", "--prefix", "ray"]
+    bench = ["--only", "bench_apply:ray", "--merge"]
     session.run("python", str(ROOT / "bench" / "run.py"), *bench)

@@ -26,7 +26,7 @@ that curve.
     python bench/accuracy_parser.py --out /tmp/acc.json [--quick] [--budget 600]
 """
 
-from common import DATA, spacy_names  # noqa: I001  (first: pins the thread pools)
+from common import DATA, TOK2VEC_V1, parser_v1, spacy_names  # noqa: I001  (first: pins the thread pools)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -44,27 +44,10 @@ from arch_tok2vec.architectures.tok2vec import HashEmbedCNN  # noqa: E402
 from arch_parser import TransitionBasedParser  # noqa: E402
 from arch_parser.biluo import spans_to_biluo  # noqa: E402
 
-TOK2VEC = dict(
-    width=96, depth=4, embed_size=2000, window_size=1, maxout_pieces=3,
-    subword_features=True, pretrained_vectors=None,
-)  # fmt: skip
 SEED = 0
 BATCH_DOCS = 64
 DROPOUT = 0.1
 SLICE = 30.0
-
-
-def model_config(state_type: str) -> Dict[str, Any]:
-    return {
-        "@architectures": "spacy.TransitionBasedParser.v1",
-        "state_type": state_type,
-        "extra_state_tokens": False,
-        "hidden_width": 64,
-        "maxout_pieces": 2,
-        "use_upper": True,
-        "nO": None,
-        "tok2vec": {"@architectures": "spacy.HashEmbedCNN.v1", **TOK2VEC},
-    }
 
 
 class Side:
@@ -216,7 +199,7 @@ def compare(
     if quick:
         train, dev = train[:600], dev[:200]
     fix_random_seed(SEED)
-    model = TransitionBasedParser(HashEmbedCNN(**TOK2VEC), **_arch_args(case.pipe))
+    model = TransitionBasedParser(HashEmbedCNN(**TOK2VEC_V1), **_arch_args(case.pipe))
     task.initialize(model, train)
     set_dropout_rate(model, DROPOUT)
     opt = Adam(0.001)
@@ -232,7 +215,7 @@ def compare(
 
         fix_random_seed(SEED)
         nlp = spacy.blank("en")
-        config = {"model": model_config(case.pipe), **case.pipe_config}
+        config = {"model": parser_v1(case.pipe), **case.pipe_config}
         pipe = nlp.add_pipe(case.pipe, config=config)
         sp_train = [
             SpacyExample.from_dict(
@@ -291,7 +274,7 @@ def _best_note(best: Dict[str, Any]) -> str:
 
 
 def _arch_args(state_type: str) -> Dict[str, Any]:
-    cfg = model_config(state_type)
+    cfg = parser_v1(state_type)
     return {k: cfg[k] for k in ("state_type", "extra_state_tokens", "hidden_width",
                                 "maxout_pieces", "use_upper", "nO")}  # fmt: skip
 

@@ -13,7 +13,7 @@ them; ``archs apply`` also sets one thread per worker with threadpoolctl). The
 machine is shared: read the ratios, and the load average in the notes.
 """
 
-from common import DATA, ROOT, main, spacy_names  # noqa: I001  (first: pins the BLAS threads)
+from common import DATA, ROOT, main, parser_v1, spacy_names, tok2vec_v1  # noqa: I001  (first: pins the BLAS threads)
 
 import json  # noqa: E402
 import os  # noqa: E402
@@ -30,27 +30,9 @@ from typing import Any, Callable, Dict, List, Tuple  # noqa: E402
 import numpy  # noqa: E402
 from thinc.api import Config, fix_random_seed  # noqa: E402
 
-TOK2VEC = {
-    "@architectures": "spacy.HashEmbedCNN.v1",
-    "pretrained_vectors": None,
-    "width": 96,
-    "depth": 4,
-    "embed_size": 2000,
-    "window_size": 1,
-    "maxout_pieces": 3,
-    "subword_features": True,
-}
+TOK2VEC = tok2vec_v1()
 TAGGER = {"@architectures": "spacy.Tagger.v1", "nO": None, "tok2vec": TOK2VEC}
-PARSER = {
-    "@architectures": "spacy.TransitionBasedParser.v1",
-    "state_type": "parser",
-    "extra_state_tokens": False,
-    "hidden_width": 64,
-    "maxout_pieces": 2,
-    "use_upper": True,
-    "nO": None,
-    "tok2vec": TOK2VEC,
-}
+PARSER = parser_v1("parser")
 EWT_TRAIN = DATA / "ud_english_ewt" / "en_ewt-ud-train.conllu"
 TEXTCAT_CONFIG = ROOT / "configs" / "textcat.cfg"
 

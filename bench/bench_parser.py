@@ -11,7 +11,7 @@ batches of 128 (ours: ``task.predict``; spaCy: ``pipe.pipe``), A/B alternated.
     python bench/bench_parser.py --out /tmp/parse.json [--quick]
 """
 
-from common import DATA, ab_times, main, record, spacy_names  # noqa: I001
+from common import DATA, TOK2VEC_V1, parser_v1, ab_times, main, record, spacy_names  # noqa: I001
 
 from typing import Any, Dict, List  # noqa: E402
 
@@ -22,24 +22,6 @@ from arch_parser import ArcEager, BiluoSystem, TransitionBasedParser  # noqa: E4
 from arch_parser.biluo import spans_to_biluo  # noqa: E402
 from arch_parser.task import NerTask, ParserTask  # noqa: E402
 from arch_tok2vec.architectures.tok2vec import HashEmbedCNN  # noqa: E402
-
-TOK2VEC = dict(
-    width=96, depth=4, embed_size=2000, window_size=1, maxout_pieces=3,
-    subword_features=True, pretrained_vectors=None,
-)  # fmt: skip
-
-
-def _config(state_type: str) -> Dict[str, Any]:
-    return {
-        "@architectures": "spacy.TransitionBasedParser.v1",
-        "state_type": state_type,
-        "extra_state_tokens": False,
-        "hidden_width": 64,
-        "maxout_pieces": 2,
-        "use_upper": True,
-        "nO": None,
-        "tok2vec": {"@architectures": "spacy.HashEmbedCNN.v1", **TOK2VEC},
-    }
 
 
 def _case(kind: str, quick: bool) -> List[Dict[str, Any]]:
@@ -62,7 +44,7 @@ def _case(kind: str, quick: bool) -> List[Dict[str, Any]]:
 
         nlp = spacy.blank("en")
         extra = {"min_action_freq": 1} if kind == "parser" else {}
-        pipe = nlp.add_pipe(kind, config={"model": _config(kind), **extra})
+        pipe = nlp.add_pipe(kind, config={"model": parser_v1(kind), **extra})
         examples = []
         for eg in train:
             doc = SpacyDoc(nlp.vocab, words=eg.doc.words, spaces=eg.doc.spaces)
@@ -82,10 +64,10 @@ def _case(kind: str, quick: bool) -> List[Dict[str, Any]]:
                     node.set_param(name, rng.normal(0, 0.3, param.shape).astype("float32"))
         data = pipe.model.to_bytes()
         sp_docs = [SpacyDoc(nlp.vocab, words=eg.doc.words, spaces=eg.doc.spaces) for eg in dev]
-    cfg = _config(kind)
+    cfg = parser_v1(kind)
     args = {k: cfg[k] for k in ("state_type", "extra_state_tokens", "hidden_width",
                                  "maxout_pieces", "use_upper", "nO")}  # fmt: skip
-    model = TransitionBasedParser(HashEmbedCNN(**TOK2VEC), **args)
+    model = TransitionBasedParser(HashEmbedCNN(**TOK2VEC_V1), **args)
     task.moves = ArcEager(labels) if kind == "parser" else BiluoSystem(labels)
     model.attrs["resize_output"](model, task.moves.n_moves)
     model.initialize(X=[eg.doc for eg in train[:8]])

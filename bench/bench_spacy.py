@@ -35,33 +35,11 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import common  # (before numpy: pins the BLAS threads)
-from common import DATA, main, record
+from common import DATA, main, parser_v1, record, tok2vec_v1
 
 HERE = Path(__file__).resolve().parent
 EWT = DATA / "ud_english_ewt"
-TOK2VEC = {
-    "@architectures": "spacy.HashEmbedCNN.v1",
-    "pretrained_vectors": None,
-    "width": 96,
-    "depth": 4,
-    "embed_size": 2000,
-    "window_size": 1,
-    "maxout_pieces": 3,
-    "subword_features": True,
-}
-
-
-def _parser_model(state_type: str) -> Dict[str, Any]:
-    return {
-        "@architectures": "spacy.TransitionBasedParser.v1",
-        "state_type": state_type,
-        "extra_state_tokens": False,
-        "hidden_width": 64,
-        "maxout_pieces": 2,
-        "use_upper": True,
-        "nO": None,
-        "tok2vec": dict(TOK2VEC),
-    }
+TOK2VEC = tok2vec_v1()
 
 
 PIPES: Dict[str, Dict[str, Any]] = {
@@ -107,9 +85,9 @@ PIPES: Dict[str, Dict[str, Any]] = {
     },
     "parser": {
         "factory": "parser",
-        "config": {"model": _parser_model("parser"), "min_action_freq": 1},
+        "config": {"model": parser_v1("parser"), "min_action_freq": 1},
     },
-    "ner": {"factory": "ner", "config": {"model": _parser_model("ner")}},
+    "ner": {"factory": "ner", "config": {"model": parser_v1("ner")}},
 }
 
 

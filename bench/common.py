@@ -29,6 +29,34 @@ EWT_TRAIN = DATA / "ud_english_ewt" / "en_ewt-ud-train.conllu"
 BANKING77_TRAIN = DATA / "banking77" / "train.csv"
 BATCH = 128
 
+TOK2VEC_V1 = dict(
+    width=96, depth=4, embed_size=2000, window_size=1, maxout_pieces=3,
+    subword_features=True, pretrained_vectors=None,
+)  # fmt: skip
+"""spacy.HashEmbedCNN.v1's settings in the bench's v1 models (keyword arguments)."""
+
+
+def tok2vec_v1() -> Dict[str, Any]:
+    """The config block of the bench's spacy.HashEmbedCNN.v1."""
+    return {"@architectures": "spacy.HashEmbedCNN.v1", **TOK2VEC_V1}
+
+
+def parser_v1(state_type: str) -> Dict[str, Any]:
+    """The config block of the bench's spacy.TransitionBasedParser.v1 over tok2vec_v1.
+
+    state_type: "parser" or "ner".
+    """
+    return {
+        "@architectures": "spacy.TransitionBasedParser.v1",
+        "state_type": state_type,
+        "extra_state_tokens": False,
+        "hidden_width": 64,
+        "maxout_pieces": 2,
+        "use_upper": True,
+        "nO": None,
+        "tok2vec": tok2vec_v1(),
+    }
+
 
 # --------------------------------------------------------------------------
 # corpora: lists of (words, spaces)
